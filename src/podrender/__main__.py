@@ -1,0 +1,3 @@
+from podrender.cli import main
+
+main()

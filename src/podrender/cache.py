@@ -1,0 +1,170 @@
+"""Content-addressed cache of encoded chunks.
+
+An entry is `chunks/<k[:2]>/<key>.mp3` plus `<key>.json` (size, sha256, frame count, loudness
+statistics). Both are written to a temporary name and renamed, the metadata last, so an entry is
+whole or absent. Reads check size and checksum; a damaged entry is deleted and made again. The
+metadata file's mtime is the entry's last use; `prune` removes the least recently used entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podrender.errors import CacheError
+
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/podrender`, else `~/.cache/podrender`."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    return root / "podrender"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    path: Path
+    entries: int
+    bytes: int
+    max_bytes: int
+
+
+class Cache:
+    """A chunk cache rooted at `root`."""
+
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.chunks = root / "chunks"
+
+    def ensure(self) -> None:
+        try:
+            self.chunks.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot create the cache directory ({exc.strerror})", path=str(self.root)) from None
+        if not os.access(self.chunks, os.W_OK):
+            raise CacheError("the cache directory is not writable (use --cache-dir or --no-cache)",
+                             path=str(self.root))
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        folder = self.chunks / key[:2]
+        return folder / f"{key}.mp3", folder / f"{key}.json"
+
+    def data_path(self, key: str) -> Path:
+        return self._paths(key)[0]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The entry's metadata if it is present and whole; a damaged entry is removed."""
+        data, meta_path = self._paths(key)
+        try:
+            meta = json.loads(meta_path.read_bytes())
+            blob = data.read_bytes()
+        except (OSError, ValueError):
+            if meta_path.exists() or data.exists():
+                self.discard(key)
+            return None
+        if (
+            not isinstance(meta, dict)
+            or meta.get("key") != key
+            or meta.get("size") != len(blob)
+            or meta.get("sha256") != hashlib.sha256(blob).hexdigest()
+        ):
+            self.discard(key)
+            return None
+        try:
+            os.utime(meta_path)
+        except OSError:
+            pass
+        return meta
+
+    def put(self, key: str, blob: bytes, meta: dict[str, Any]) -> dict[str, Any]:
+        """Store a chunk; returns the metadata as stored."""
+        data, meta_path = self._paths(key)
+        data.parent.mkdir(parents=True, exist_ok=True)
+        meta = {**meta, "key": key, "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+        atomic_write(data, blob)
+        atomic_write(meta_path, json.dumps(meta, separators=(",", ":")).encode())
+        return meta
+
+    def discard(self, key: str) -> None:
+        for p in self._paths(key):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+    def _entries(self) -> list[tuple[float, int, str]]:
+        out = []
+        if not self.chunks.is_dir():
+            return out
+        for folder in self.chunks.iterdir():
+            if not folder.is_dir():
+                continue
+            for meta in folder.glob("*.json"):
+                key = meta.stem
+                try:
+                    size = meta.stat().st_size + (folder / f"{key}.mp3").stat().st_size
+                    out.append((meta.stat().st_mtime, size, key))
+                except OSError:
+                    continue
+        return out
+
+    def info(self) -> CacheInfo:
+        entries = self._entries()
+        return CacheInfo(self.root, len(entries), sum(s for _, s, _ in entries), self.max_bytes)
+
+    def prune(self, keep: set[str] | None = None) -> int:
+        """Delete least recently used entries until the cache fits; returns how many went."""
+        entries = sorted(self._entries())
+        total = sum(s for _, s, _ in entries)
+        removed = 0
+        for _, size, key in entries:
+            if total <= self.max_bytes:
+                break
+            if keep and key in keep:
+                continue
+            self.discard(key)
+            total -= size
+            removed += 1
+        return removed
+
+    def clear(self) -> int:
+        entries = self._entries()
+        for _, _, key in entries:
+            self.discard(key)
+        return len(entries)
+
+    def get_json(self, name: str) -> Any:
+        try:
+            return json.loads((self.root / name).read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def put_json(self, name: str, value: Any) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.root / name, json.dumps(value).encode())
+        except OSError:
+            pass

@@ -1,0 +1,246 @@
+"""The command line: builds the objects, makes one library call, prints the result.
+
+Only this module imports click. Library errors become one `Error: ...` line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podrender import __version__
+from podrender.config import CHAPTER_POLICIES, Config, load_config
+from podrender.errors import PodrenderError
+
+DEFAULT_VOICES = Path("voices.yaml")
+
+
+def _config(voices: Path | None) -> Config:
+    if voices is None and DEFAULT_VOICES.is_file():
+        voices = DEFAULT_VOICES
+    return load_config(voices)
+
+
+def _fail(exc: PodrenderError) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def _clock(ms: int) -> str:
+    s = int(round(ms / 1000))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _read(script: Path) -> str:
+    from podrender.source import read_script
+
+    return read_script(script)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="podrender")
+def cli() -> None:
+    """Turn a written conversation into a chaptered podcast episode (MP3)."""
+
+
+voices_option = click.option(
+    "--voices", "voices", type=click.Path(path_type=Path, dir_okay=False),
+    help="voices.yaml mapping speakers to voices (default: ./voices.yaml if present).",
+)  # fmt: skip
+
+
+@cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@voices_option
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Episode file to write (.mp3).")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"),
+              show_default=True, help="Folder for <slug-of-title>.mp3 when -o is not given.")
+@click.option("--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy (default: voices.yaml, else host).")
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: number of CPUs).")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Chunk cache folder.")
+@click.option("--no-cache", is_flag=True, help="Make every chunk afresh and keep none.")
+@click.option("--bitrate", type=int, help="MP3 bitrate in kbit/s (default 64).")
+@click.option("--sample-rate", type=int, help="Output sample rate in Hz (default 44100).")
+@click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def render(script: Path, voices: Path | None, output: Path | None, output_dir: Path, chapters: str | None,
+           jobs: int | None, cache_dir: Path | None, no_cache: bool, bitrate: int | None,
+           sample_rate: int | None, channels: int | None, quiet: bool) -> None:
+    """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest."""
+    from podrender.render import Progress, render as do_render, with_audio_overrides
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bar: Any = None
+    try:
+        config = _config(voices)
+        audio = with_audio_overrides(config.audio, bitrate=bitrate, sample_rate=sample_rate, channels=channels)
+        text = _read(script)
+        show_bar = not quiet and sys.stderr.isatty()
+
+        def progress(p: Progress) -> None:
+            nonlocal bar
+            if not show_bar:
+                return
+            if bar is None:
+                bar = click.progressbar(length=p.total, label="Rendering turns", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+
+        result = do_render(
+            text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
+            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress,
+        )  # fmt: skip
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted; nothing was written. Chunks made so far are cached.", err=True)
+        sys.exit(130)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if quiet:
+        return
+    m = result.manifest
+    size = result.path.stat().st_size
+    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {result.manifest_path.name}")
+    loud = m["loudness"]
+    click.echo(f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "
+               f"{result.hits} of {result.hits + result.misses} chunks from the cache")
+    counts: dict[str, int] = {}
+    for t in m["turns"]:
+        counts[t["speaker"]] = counts.get(t["speaker"], 0) + 1
+    click.echo("  speakers:")
+    for s in m["speakers"]:
+        if counts.get(s["name"]):
+            note = " (fallback)" if s["fallback"] else ""
+            click.echo(f"    {s['name']:<16} {s['voice']:<22} {counts[s['name']]:>3} turns{note}")
+    click.echo(f"  chapters ({len(m['chapters'])}):")
+    for c in m["chapters"]:
+        click.echo(f"    {_clock(c['start_ms']):>7}  {c['title']}")
+
+
+@cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@voices_option
+@click.option("--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy to preview.")
+@click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
+def inspect(script: Path, voices: Path | None, chapters: str | None, as_json: bool) -> None:
+    """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
+    from podrender.cache import Cache, default_cache_dir
+    from podrender.render import prepare
+    from podrender.sheet import cast_sheet, format_sheet
+
+    try:
+        config = _config(voices)
+        prepared = prepare(_read(script), config, source=str(script), policy=chapters,
+                           cache=Cache(default_cache_dir()))
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    sheet = cast_sheet(prepared)
+    click.echo(json.dumps(sheet, indent=2, ensure_ascii=False) if as_json else format_sheet(sheet))
+
+
+@cli.command("voices")
+@voices_option
+@click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
+def list_voices(voices: Path | None, as_json: bool) -> None:
+    """List the voices the engine offers (id, name, languages, gender)."""
+    from podrender.engines import get_engine
+    from podrender.render import load_catalog
+
+    try:
+        engine = get_engine(_config(voices).engine)
+        catalog = load_catalog(engine)
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps({
+            "engine": catalog.engine,
+            "voices": [{"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender}
+                       for v in catalog.voices],
+            "variants": list(catalog.variants),
+        }, indent=2, ensure_ascii=False))  # fmt: skip
+        return
+    for v in catalog.voices:
+        click.echo(f"{v.id:<28} {v.name:<36} {','.join(v.languages):<16} {v.gender or ''}")
+    if catalog.variants:
+        click.echo(f"\nVariants, appended with '+' (e.g. {catalog.voices[0].id}+f3): " + " ".join(catalog.variants))
+
+
+@cli.group()
+def cache() -> None:
+    """Look at or empty the chunk cache."""
+
+
+@cache.command("info")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder.")
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is and how much it holds."""
+    from podrender.cache import Cache, default_cache_dir
+
+    info = Cache(cache_dir or default_cache_dir()).info()
+    click.echo(f"{info.path}\n{info.entries} chunks, {info.bytes / 1e6:.1f} MB of {info.max_bytes / 1e9:.1f} GB")
+
+
+@cache.command("clear")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder.")
+def cache_clear(cache_dir: Path | None) -> None:
+    """Delete every cached chunk."""
+    from podrender.cache import Cache, default_cache_dir
+
+    removed = Cache(cache_dir or default_cache_dir()).clear()
+    click.echo(f"Removed {removed} chunks.")
+
+
+@cli.command()
+@voices_option
+def doctor(voices: Path | None) -> None:
+    """Check the engine, its espeak-ng library and data, ffmpeg, the voices and the folders."""
+    from podrender.cache import default_cache_dir
+    from podrender.engines import get_engine
+    from podrender.render import load_catalog
+    from podrender.runtime import ffmpeg
+
+    problems = 0
+
+    def line(name: str, value: str, ok: bool = True) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        click.echo(f"{'ok ' if ok else 'BAD'} {name:<18} {value}")
+
+    try:
+        config = _config(voices)
+        line("voices.yaml", config.path or "(built-in defaults)")
+        engine = get_engine(config.engine)
+        for key, value in engine.describe().items():
+            line(key, value)
+        catalog = load_catalog(engine)
+        line("voices", f"{len(catalog.voices)} voices, {len(catalog.variants)} variants")
+    except PodrenderError as exc:
+        line("engine", str(exc), ok=False)
+    try:
+        ff = ffmpeg()
+        proc = subprocess.run([ff.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False)
+        version = proc.stdout.split("\n", 1)[0] if proc.stdout else "unknown version"
+        line("ffmpeg", f"{ff.path} ({ff.source}; {version})", proc.returncode == 0)
+    except PodrenderError as exc:
+        line("ffmpeg", str(exc), ok=False)
+    except OSError as exc:
+        line("ffmpeg", f"cannot run it: {exc}", ok=False)
+    cache_dir = default_cache_dir()
+    probe = cache_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    line("cache", str(cache_dir), os.access(probe, os.W_OK))
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) found")
+
+
+def main() -> None:
+    cli(prog_name="podrender")

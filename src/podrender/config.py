@@ -1,0 +1,360 @@
+"""Load voices.yaml into frozen settings, with the file and line of every mistake."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from podrender.errors import ConfigError
+
+T = TypeVar("T")
+
+MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+CHAPTER_POLICIES = ("host", "turn", "marker", "none")
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """How the episode is encoded and how loud it is."""
+
+    sample_rate: int = 44100
+    """Output sample rate in Hz."""
+    channels: int = 1
+    """1 (mono) or 2 (the same speech on both channels)."""
+    bitrate: int = 64
+    """Constant bitrate in kbit/s."""
+    loudness: float = -16.0
+    """Integrated loudness target in LUFS (Apple asks for -16)."""
+    true_peak: float = -1.0
+    """Ceiling for the true peak in dBTP."""
+
+    def check(self, where: str = "audio", path: str | None = None, line: int | None = None) -> None:
+        """Raise ConfigError when the encoder cannot produce this combination."""
+        if self.sample_rate not in MP3_SAMPLE_RATES:
+            rates = ", ".join(str(r) for r in MP3_SAMPLE_RATES)
+            raise ConfigError(
+                f"{where}: sample_rate {self.sample_rate} is not an MP3 rate ({rates})", path=path, line=line
+            )
+        if self.channels not in (1, 2):
+            raise ConfigError(f"{where}: channels must be 1 or 2, not {self.channels}", path=path, line=line)
+        allowed = MPEG1_BITRATES if self.sample_rate >= 32000 else MPEG2_BITRATES
+        if self.bitrate not in allowed:
+            raise ConfigError(
+                f"{where}: bitrate {self.bitrate} kbit/s is not possible at {self.sample_rate} Hz "
+                f"(choose one of {', '.join(str(b) for b in allowed)})",
+                path=path,
+                line=line,
+            )
+        if not -40.0 <= self.loudness <= -5.0:
+            raise ConfigError(f"{where}: loudness {self.loudness} LUFS is outside -40..-5", path=path, line=line)
+        if not -20.0 <= self.true_peak <= 0.0:
+            raise ConfigError(f"{where}: true_peak {self.true_peak} dBTP is outside -20..0", path=path, line=line)
+
+
+@dataclass(frozen=True)
+class SpeakerConfig:
+    """One entry under `speakers:`."""
+
+    name: str
+    voice: str | None = None
+    """Engine voice id, full (`gmw/en-us+f3`) or short (`en-us+f3`)."""
+    rate: int | None = None
+    """Words per minute (espeak's default is 175-200)."""
+    pitch: int | None = None
+    """0-100, 50 is the voice's own pitch."""
+    volume: float | None = None
+    """0.0-1.0 before loudness matching; rarely needed."""
+    aliases: tuple[str, ...] = ()
+    """Other labels that mean this speaker."""
+    pronounce: tuple[tuple[str, str], ...] = ()
+    """Respellings for this speaker only, on top of the global table."""
+    line: int = 0
+    voice_line: int = 0
+
+
+@dataclass(frozen=True)
+class Episode:
+    """ID3 metadata."""
+
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    year: str | None = None
+    description: str | None = None
+    cover: Path | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything voices.yaml says."""
+
+    path: str | None = None
+    engine: str = "pyttsx3"
+    narrator: str = "Narrator"
+    host: str | None = None
+    pause_ms: int = 400
+    chapter_pause_ms: int = 1200
+    chapters: str = "host"
+    speakers: tuple[SpeakerConfig, ...] = ()
+    fallback_voices: tuple[tuple[str, int], ...] = ()
+    """(voice, line) pairs."""
+    skip: tuple[re.Pattern[str], ...] = ()
+    pronounce: tuple[tuple[str, str], ...] = ()
+    episode: Episode = field(default_factory=Episode)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    audio_line: int | None = None
+
+    def speaker(self, name: str) -> SpeakerConfig | None:
+        """The entry for a canonical speaker name, matched case-insensitively."""
+        key = name.casefold()
+        return next((s for s in self.speakers if s.name.casefold() == key), None)
+
+    def aliases(self) -> dict[str, str]:
+        """Lower-cased label -> canonical name, for the parser."""
+        out: dict[str, str] = {}
+        for s in self.speakers:
+            out[s.name.casefold()] = s.name
+            for a in s.aliases:
+                out[a.casefold()] = s.name
+        return out
+
+
+_TOP_KEYS = (
+    "engine", "narrator", "host", "pause_ms", "chapter_pause_ms", "chapters", "speakers",
+    "fallback_voices", "skip", "pronounce", "episode", "audio",
+)
+_SPEAKER_KEYS = ("voice", "rate", "pitch", "volume", "aliases", "pronounce")
+_EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
+_AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
+
+
+class _Reader:
+    """Walks the composed YAML nodes so that each value keeps its line."""
+
+    def __init__(self, path: str, loader: yaml.SafeLoader) -> None:
+        self.path = path
+        self.loader = loader
+
+    def fail(self, node: yaml.Node, message: str) -> ConfigError:
+        return ConfigError(message, path=self.path, line=node.start_mark.line + 1)
+
+    def mapping(self, node: yaml.Node, where: str, keys: tuple[str, ...] | None) -> list[tuple[str, yaml.Node]]:
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{where} must be a mapping of keys to values")
+        out: list[tuple[str, yaml.Node]] = []
+        seen: set[str] = set()
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                raise self.fail(knode, f"{where}: keys must be plain names")
+            key = str(knode.value)
+            if keys is not None and key not in keys:
+                hint = difflib.get_close_matches(key, keys, n=1)
+                more = f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(keys)})"
+                raise self.fail(knode, f"unknown key '{key}' in {where}{more}")
+            if key in seen:
+                raise self.fail(knode, f"key '{key}' appears twice in {where}")
+            seen.add(key)
+            out.append((key, vnode))
+        return out
+
+    def scalar(self, node: yaml.Node, where: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, f"{where} must be a single value, not a list or mapping")
+        return self.loader.construct_object(node)
+
+    def string(self, node: yaml.Node, where: str, *, allow_none: bool = False) -> str | None:
+        value = self.scalar(node, where)
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+            raise self.fail(node, f"{where} must be text, not {_kind(value)}")
+        return str(value)
+
+    def number(self, node: yaml.Node, where: str, kind: Callable[[Any], T], lo: float, hi: float) -> T:
+        value = self.scalar(node, where)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(node, f"{where} must be a number, not {_kind(value)}")
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise self.fail(node, f"{where} must be a whole number, not {value}")
+        if not lo <= value <= hi:
+            raise self.fail(node, f"{where} must be between {lo:g} and {hi:g}, not {value}")
+        return kind(value)
+
+    def strings(self, node: yaml.Node, where: str) -> list[tuple[str, int]]:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == "tag:yaml.org,2002:null":
+                return []
+            return [(str(self.string(node, where)), node.start_mark.line + 1)]
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, f"{where} must be a list of text")
+        return [(str(self.string(item, f"{where} item")), item.start_mark.line + 1) for item in node.value]
+
+    def table(self, node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
+        out = []
+        for key, vnode in self.mapping(node, where, None):
+            out.append((key, str(self.string(vnode, f"{where} entry '{key}'"))))
+        return tuple(out)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"'{value}'"
+
+
+def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = None) -> Config:
+    """Parse voices.yaml text. `base_dir` resolves a relative cover path."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = f", column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"invalid YAML{col}: {problem}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        return Config(path=path)
+    r = _Reader(path, loader)
+    values: dict[str, Any] = {"path": path}
+    for key, node in r.mapping(root, "voices.yaml", _TOP_KEYS):
+        if key == "engine":
+            values["engine"] = r.string(node, "engine")
+        elif key in ("narrator", "host"):
+            values[key] = r.string(node, key, allow_none=key == "host")
+        elif key in ("pause_ms", "chapter_pause_ms"):
+            values[key] = r.number(node, key, int, 0, 10_000)
+        elif key == "chapters":
+            policy = r.string(node, "chapters")
+            if policy not in CHAPTER_POLICIES:
+                raise r.fail(node, f"chapters must be one of {', '.join(CHAPTER_POLICIES)}, not '{policy}'")
+            values["chapters"] = policy
+        elif key == "speakers":
+            values["speakers"] = tuple(_speaker(r, name, vnode) for name, vnode in r.mapping(node, "speakers", None))
+        elif key == "fallback_voices":
+            values["fallback_voices"] = tuple(r.strings(node, "fallback_voices"))
+        elif key == "skip":
+            patterns = []
+            for pattern, line in r.strings(node, "skip"):
+                try:
+                    patterns.append(re.compile(pattern))
+                except re.error as exc:
+                    raise ConfigError(f"skip pattern {pattern!r} is not a valid regular expression ({exc})",
+                                      path=path, line=line) from None
+            values["skip"] = tuple(patterns)
+        elif key == "pronounce":
+            values["pronounce"] = r.table(node, "pronounce")
+        elif key == "episode":
+            values["episode"] = _episode(r, node, base_dir)
+        elif key == "audio":
+            values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
+    config = Config(**values)
+    _check_names(config, r, root)
+    return config
+
+
+def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
+    where = f"speaker '{name}'"
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+        return SpeakerConfig(name=name, voice=r.string(node, f"{where} voice"), line=line, voice_line=line)
+    fields: dict[str, Any] = {"name": name, "line": line}
+    for key, vnode in r.mapping(node, where, _SPEAKER_KEYS):
+        if key == "voice":
+            fields["voice"] = r.string(vnode, f"{where}: voice")
+            fields["voice_line"] = vnode.start_mark.line + 1
+        elif key == "rate":
+            fields["rate"] = r.number(vnode, f"{where}: rate", int, 80, 450)
+        elif key == "pitch":
+            fields["pitch"] = r.number(vnode, f"{where}: pitch", int, 0, 100)
+        elif key == "volume":
+            fields["volume"] = r.number(vnode, f"{where}: volume", float, 0.0, 1.0)
+        elif key == "aliases":
+            fields["aliases"] = tuple(a for a, _ in r.strings(vnode, f"{where}: aliases"))
+        elif key == "pronounce":
+            fields["pronounce"] = r.table(vnode, f"{where}: pronounce")
+    return SpeakerConfig(**fields)
+
+
+def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None) -> Episode:
+    fields: dict[str, Any] = {}
+    for key, vnode in r.mapping(node, "episode", _EPISODE_KEYS):
+        value = r.string(vnode, f"episode: {key}", allow_none=True)
+        if key == "cover" and value is not None:
+            cover = Path(value).expanduser()
+            if not cover.is_absolute() and base_dir is not None:
+                cover = base_dir / cover
+            if not cover.is_file():
+                raise r.fail(vnode, f"episode: cover file '{value}' does not exist")
+            head = cover.read_bytes()[:16]
+            if not (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")):
+                raise r.fail(vnode, f"episode: cover '{value}' is not a JPEG or PNG image")
+            fields["cover"] = cover
+        else:
+            fields[key] = value
+    return Episode(**fields)
+
+
+def _audio(r: _Reader, node: yaml.Node) -> AudioSettings:
+    fields: dict[str, Any] = {}
+    for key, vnode in r.mapping(node, "audio", _AUDIO_KEYS):
+        if key in ("sample_rate", "channels", "bitrate"):
+            fields[key] = r.number(vnode, f"audio: {key}", int, 1, 192_000)
+        else:
+            fields[key] = r.number(vnode, f"audio: {key}", float, -100.0, 100.0)
+    settings = AudioSettings(**fields)
+    settings.check("audio", r.path, node.start_mark.line + 1)
+    return settings
+
+
+def _check_names(config: Config, r: _Reader, root: yaml.Node) -> None:
+    owner: dict[str, str] = {}
+    for s in config.speakers:
+        for label in (s.name, *s.aliases):
+            key = label.casefold()
+            if key in owner and owner[key] != s.name:
+                raise ConfigError(
+                    f"'{label}' is used by both '{owner[key]}' and '{s.name}'", path=r.path, line=s.line
+                )
+            owner[key] = s.name
+
+
+def load_config(path: Path | None) -> Config:
+    """Read voices.yaml from `path`; None gives the built-in defaults."""
+    if path is None:
+        return Config()
+    if not path.exists():
+        raise ConfigError("no such file", path=str(path))
+    if path.is_dir():
+        raise ConfigError("is a directory, not a voices.yaml file", path=str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror})", path=str(path)) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError("is not UTF-8 text", path=str(path)) from None
+    return parse_config(text, str(path), path.parent)

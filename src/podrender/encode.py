@@ -1,0 +1,109 @@
+"""Encode PCM to a bare MP3 chunk with ffmpeg, and count MPEG audio frames.
+
+Chunks are CBR with no ID3 tag and no Xing/LAME header, so they can be joined byte by byte and
+the episode's timeline is the exact sum of their frame counts (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+from podrender.config import AudioSettings
+from podrender.errors import EncoderError
+from podrender.runtime import ffmpeg
+
+#: LAME's speed/quality trade-off (ffmpeg -compression_level, 0 best .. 9 fastest).
+LAME_QUALITY = 7
+
+_MPEG1_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+_MPEG2_BITRATES = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+@dataclass(frozen=True)
+class FrameCount:
+    frames: int
+    samples_per_frame: int
+    sample_rate: int
+
+    @property
+    def samples(self) -> int:
+        return self.frames * self.samples_per_frame
+
+
+def count_frames(data: bytes) -> FrameCount:
+    """Walk the MPEG Layer III frames of a bare chunk; raise EncoderError if it is not one."""
+    pos, frames, spf, rate = 0, 0, 0, 0
+    n = len(data)
+    while pos + 4 <= n:
+        b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+        if data[pos] != 0xFF or (b1 & 0xE0) != 0xE0:
+            raise EncoderError(f"MP3 chunk is damaged: no frame sync at byte {pos}")
+        version = (b1 >> 3) & 3
+        layer = (b1 >> 1) & 3
+        br_index = b2 >> 4
+        sr_index = (b2 >> 2) & 3
+        padding = (b2 >> 1) & 1
+        if version == 1 or layer != 1 or br_index in (0, 15) or sr_index == 3:
+            raise EncoderError(f"MP3 chunk is damaged: bad frame header at byte {pos}")
+        rate = _RATES[version][sr_index]
+        if version == 3:
+            size = 144_000 * _MPEG1_BITRATES[br_index] // rate + padding
+            spf = 1152
+        else:
+            size = 72_000 * _MPEG2_BITRATES[br_index] // rate + padding
+            spf = 576
+        pos += size
+        frames += 1
+        del b3
+    if pos != n:
+        raise EncoderError("MP3 chunk is truncated")
+    return FrameCount(frames, spf, rate)
+
+
+def encoder_identity() -> str:
+    """Changes when the ffmpeg binary changes, for cache keys."""
+    path = ffmpeg().path
+    try:
+        st = os.stat(path)
+        return f"{os.path.basename(path)}:{st.st_size}:{int(st.st_mtime)}:q{LAME_QUALITY}"
+    except OSError:
+        return f"{path}:q{LAME_QUALITY}"
+
+
+def encode_mp3(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:
+    """Encode mono s16le PCM to a bare CBR MP3 chunk in the episode's format."""
+    cmd = [
+        ffmpeg().path, "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-f", "s16le", "-ar", str(in_rate), "-ac", "1", "-i", "pipe:0",
+        "-ar", str(audio.sample_rate), "-ac", str(audio.channels),
+        "-c:a", "libmp3lame", "-b:a", f"{audio.bitrate}k", "-compression_level", str(LAME_QUALITY),
+        "-write_xing", "0", "-id3v2_version", "0", "-map_metadata", "-1",
+        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp3", "pipe:1",
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, input=pcm, capture_output=True, check=False)
+    except OSError as exc:
+        raise EncoderError(f"cannot run ffmpeg ({ffmpeg().path}): {exc.strerror}") from None
+    if proc.returncode != 0 or not proc.stdout:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise EncoderError(f"ffmpeg failed: {message[-1] if message else f'exit status {proc.returncode}'}")
+    return proc.stdout
+
+
+def decode_mp3(blob: bytes, rate: int) -> bytes:
+    """Decode an MP3 chunk to mono s16le PCM at `rate` (for measuring what the encoder did)."""
+    cmd = [
+        ffmpeg().path, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "mp3", "-i", "pipe:0",
+        "-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1",
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, input=blob, capture_output=True, check=False)
+    except OSError as exc:
+        raise EncoderError(f"cannot run ffmpeg ({ffmpeg().path}): {exc.strerror}") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise EncoderError(f"ffmpeg could not decode: {message[-1] if message else proc.returncode}")
+    return proc.stdout

@@ -1,0 +1,115 @@
+"""The engine interface and its registry. An engine turns text into PCM in one voice.
+
+Engines are created and used inside worker processes; the parent process only asks for voice
+lists, which engines compute in a throw-away child so that the parent never initializes a
+speech library (forking after espeak is initialized hangs).
+"""
+
+from __future__ import annotations
+
+import difflib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from podrender.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice an engine offers."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...] = ()
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Everything that decides how one speaker sounds."""
+
+    engine: str
+    voice: str
+    rate: int | None = None
+    pitch: int | None = None
+    volume: float | None = None
+
+
+@dataclass(frozen=True)
+class Pcm:
+    """Mono signed 16-bit little-endian samples."""
+
+    samples: bytes
+    rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / 2 / self.rate
+
+
+class Engine(ABC):
+    """A speech engine. Subclasses register themselves with `register`."""
+
+    name: ClassVar[str]
+    #: Longest text handed to `synthesize` in one call; longer turns are split at sentences.
+    max_chars: ClassVar[int] = 2000
+
+    @abstractmethod
+    def identity(self) -> str:
+        """A string that changes whenever the engine's output could change (versions, library)."""
+
+    @abstractmethod
+    def voices(self) -> list[VoiceInfo]:
+        """Base voices the engine offers."""
+
+    def variants(self) -> list[str]:
+        """Suffixes that may follow a base voice after '+' (espeak's variants)."""
+        return []
+
+    @abstractmethod
+    def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
+        """Speak `text`; `workdir` is a private scratch directory."""
+
+    def preload(self) -> None:
+        """Import what `synthesize` needs, in the parent, so forked workers start warm.
+        Must not initialize anything that breaks across fork."""
+
+    def describe(self) -> dict[str, str]:
+        """What the engine runs on, for `podrender doctor`."""
+        return {"engine": self.name, "identity": self.identity()}
+
+
+_REGISTRY: dict[str, Callable[[], Engine]] = {}
+
+
+def register(name: str, factory: Callable[[], Engine]) -> None:
+    """Make an engine available under `name` in voices.yaml (`engine: NAME`)."""
+    _REGISTRY[name] = factory
+
+
+def engine_names() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def get_engine(name: str) -> Engine:
+    """Create the engine called `name`, or raise ConfigError naming the ones that exist."""
+    _load_builtin()
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        hint = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        extra = f" (did you mean '{hint[0]}'?)" if hint else f" (available: {', '.join(sorted(_REGISTRY))})"
+        raise ConfigError(f"unknown engine '{name}'{extra}")
+    return factory()
+
+
+def _load_builtin() -> None:
+    if _REGISTRY:
+        return
+    from podrender.engines import fake, pyttsx3_engine
+
+    register(pyttsx3_engine.Pyttsx3Engine.name, pyttsx3_engine.Pyttsx3Engine)
+    register(fake.FakeEngine.name, fake.FakeEngine)

@@ -1,0 +1,73 @@
+"""A fast, deterministic stand-in engine for tests: a harmonic buzz per word at the voice's pitch.
+
+It exercises the whole pipeline (levels, encoding, chapters) without speech. Fault injection for
+tests: PODRENDER_FAKE_FAULT=hang|crash|silence|empty applies to texts containing
+PODRENDER_FAKE_FAULT_WORD (to every text when that is unset).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import struct
+import time
+from pathlib import Path
+
+from podrender.engines import Engine, Pcm, VoiceInfo, VoiceSettings
+from podrender.errors import EngineError
+
+RATE = 22050
+PITCHES = {"fake/low": 110.0, "fake/mid": 150.0, "fake/high": 220.0, "fake/bright": 300.0}
+
+
+class FakeEngine(Engine):
+    name = "fake"
+    max_chars = 1500
+
+    def identity(self) -> str:
+        return "fake-1"
+
+    def voices(self) -> list[VoiceInfo]:
+        genders = {"fake/low": "Male", "fake/mid": "Male", "fake/high": "Female", "fake/bright": "Female"}
+        return [VoiceInfo(v, v.split("/")[1].title(), ("en",), genders[v]) for v in PITCHES]
+
+    def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
+        _maybe_fault(text)
+        if os.environ.get("PODRENDER_FAKE_FAULT") == "empty" and _applies(text):
+            return Pcm(b"", RATE)
+        base = PITCHES.get(voice.voice)
+        if base is None:
+            raise EngineError(f"fake engine has no voice '{voice.voice}'")
+        freq = base * 2 ** (((voice.pitch if voice.pitch is not None else 50) - 50) / 100)
+        wpm = voice.rate or 175
+        word = int(RATE * 60 / wpm * 0.75)
+        gap = int(RATE * 60 / wpm * 0.25)
+        amp = 12000 * (1.0 if voice.volume is None else voice.volume)
+        frames: list[int] = []
+        for w in text.split():
+            n = word + 200 * (len(w) % 3)
+            for i in range(n):
+                env = math.sin(math.pi * i / n)
+                t = i / RATE
+                s = math.sin(2 * math.pi * freq * t) + 0.5 * math.sin(4 * math.pi * freq * t)
+                frames.append(int(amp * env * s / 1.5))
+            frames.extend([0] * gap)
+        if os.environ.get("PODRENDER_FAKE_FAULT") == "silence" and _applies(text):
+            frames = [0] * len(frames)
+        return Pcm(struct.pack(f"<{len(frames)}h", *frames), RATE)
+
+
+def _applies(text: str) -> bool:
+    word = os.environ.get("PODRENDER_FAKE_FAULT_WORD")
+    return word is None or word in text
+
+
+def _maybe_fault(text: str) -> None:
+    fault = os.environ.get("PODRENDER_FAKE_FAULT")
+    if not fault or not _applies(text):
+        return
+    if fault == "hang":
+        time.sleep(3600)
+    elif fault == "crash":
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,166 @@
+"""pyttsx3 driving espeak-ng: the default, fully offline engine.
+
+Traps handled here (measured, see DESIGN.md): a bad voice is silently ignored, so the voice in
+effect is checked after speaking; `runAndWait` can return before the WAV file is written, so we
+wait for the driver's end-of-utterance notice and a complete file; output depends on what the
+process said before, so each call must run in a fresh process (the worker pool forks one per unit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import io
+import os
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+from podrender.engines import Engine, Pcm, VoiceInfo, VoiceSettings
+from podrender.errors import EngineError
+from podrender.runtime import espeak_library, load_espeak
+
+#: How long to wait for espeak to finish writing after runAndWait returns.
+WRITE_WAIT_SECONDS = 60.0
+
+
+def _pyttsx3_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pyttsx3")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class Pyttsx3Engine(Engine):
+    name = "pyttsx3"
+    max_chars = 1500
+
+    def identity(self) -> str:
+        lib = espeak_library()
+        try:
+            st = os.stat(lib.path)
+            stamp = f"{st.st_size}:{int(st.st_mtime)}"
+        except OSError:
+            stamp = "soname"
+        return f"pyttsx3-{_pyttsx3_version()}|{lib.source}|{os.path.basename(lib.path)}|{stamp}"
+
+    def voices(self) -> list[VoiceInfo]:
+        from podrender.pool import call_in_child
+
+        rows: list[tuple[str, str, tuple[str, ...], str | None]] = call_in_child(_list_voices, timeout=30.0)
+        return [VoiceInfo(*row) for row in rows]
+
+    def variants(self) -> list[str]:
+        return list(_variants(espeak_library().data_path or _system_data_path()))
+
+    def preload(self) -> None:
+        # Loading the library and importing the driver is safe before fork; espeak_Initialize is not,
+        # and happens only in `synthesize`, inside the worker.
+        load_espeak()
+        import pyttsx3.drivers.espeak  # noqa: F401
+
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            import pydub  # noqa: F401
+
+    def describe(self) -> dict[str, str]:
+        lib = espeak_library()
+        return {
+            "engine": self.name,
+            "pyttsx3": _pyttsx3_version(),
+            "espeak-ng library": f"{lib.path} ({lib.source})",
+            "espeak-ng data": lib.data_path or _system_data_path() or "built-in default",
+        }
+
+    def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
+        load_espeak()
+        import pyttsx3
+
+        target = workdir / "turn.wav"
+        engine = pyttsx3.init("espeak")
+        finished: list[bool] = []
+        engine.connect("finished-utterance", lambda name, completed: finished.append(bool(completed)))
+        engine.setProperty("voice", voice.voice)
+        if voice.rate is not None:
+            engine.setProperty("rate", voice.rate)
+        if voice.pitch is not None:
+            engine.setProperty("pitch", voice.pitch)
+        engine.setProperty("volume", 1.0 if voice.volume is None else voice.volume)
+        with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
+            engine.save_to_file(text, str(target))
+            engine.runAndWait()
+            deadline = time.monotonic() + WRITE_WAIT_SECONDS
+            while not finished and time.monotonic() < deadline:
+                time.sleep(0.002)
+        if not finished:
+            raise EngineError("espeak-ng did not finish the utterance")
+        in_effect = str(engine.getProperty("voice") or "")
+        if in_effect.casefold() != voice.voice.casefold():
+            raise EngineError(f"espeak-ng would not use voice '{voice.voice}' (it used '{in_effect}')")
+        return _read_wav(target)
+
+
+def _read_wav(path: Path) -> Pcm:
+    # pydub validates and converts whatever the engine wrote (sample width, channels) to mono 16-bit.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns when no ffmpeg is on PATH
+        from pydub import AudioSegment
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            w.getnframes()
+        seg = AudioSegment.from_wav(str(path))
+    except (OSError, EOFError, wave.Error) as exc:
+        raise EngineError(f"espeak-ng wrote an unreadable WAV file ({exc})") from None
+    seg = seg.set_channels(1).set_sample_width(2)
+    return Pcm(seg.raw_data, seg.frame_rate)
+
+
+def _list_voices() -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    load_espeak()
+    import pyttsx3
+
+    engine = pyttsx3.init("espeak")
+    out = []
+    for v in engine.getProperty("voices"):
+        langs = tuple(str(x) for x in (v.languages or ()))
+        gender = v.gender if isinstance(v.gender, str) else None
+        out.append((str(v.id), str(v.name), langs, gender))
+    return out
+
+
+@functools.cache
+def _system_data_path() -> str | None:
+    for candidate in ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
+                      "/usr/share/espeak-ng-data", "/usr/lib/espeak-ng-data"):
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+@functools.cache
+def _variants(data_path: str | None) -> tuple[str, ...]:
+    if not data_path:
+        return ()
+    folder = Path(data_path) / "voices" / "!v"
+    try:
+        return tuple(sorted(p.name for p in folder.iterdir() if p.is_file()))
+    except OSError:
+        return ()
+
+
+def espeak_version() -> str:
+    """The version string libespeak-ng reports (loads the library; call in a child)."""
+    lib = load_espeak()
+    handle: Any = ctypes.CDLL(lib.path)
+    handle.espeak_Info.restype = ctypes.c_char_p
+    value = handle.espeak_Info(None)
+    return value.decode() if value else "unknown"

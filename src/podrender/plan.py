@@ -1,0 +1,124 @@
+"""Plan a render: one unit per turn (or per piece of a long turn), each with its cache key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from podrender.cast import Cast
+from podrender.chapters import ChapterPlan
+from podrender.config import AudioSettings, Config
+from podrender.engines import VoiceSettings
+from podrender.normalize import split_for_engine, spoken_text
+from podrender.script import Script
+
+#: Bump when anything about how a chunk is made changes, so old cache entries are not reused.
+CHUNK_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One chunk of the episode: synthesized, levelled and encoded on its own."""
+
+    index: int
+    turn: int
+    """Index into Script.turns."""
+    part: int
+    """0 for the first piece of a turn; long turns are split at sentences."""
+    speaker: str
+    voice: VoiceSettings
+    text: str
+    """Exactly what the engine is asked to say."""
+    pause_ms: int
+    """Silence after the speech, inside the same chunk."""
+    line: int
+    key: str
+
+
+@dataclass(frozen=True)
+class PlannedChapter:
+    title: str
+    first_unit: int
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    units: tuple[Unit, ...]
+    chapters: tuple[PlannedChapter, ...]
+    audio: AudioSettings
+    dropped: tuple[tuple[int, str], ...] = ()
+    """(line, reason) of turns with nothing left to say after normalization."""
+
+
+def unit_key(text: str, voice: VoiceSettings, pause_ms: int, audio: AudioSettings, engine_id: str,
+             encoder_id: str) -> str:
+    """Hash of everything that changes a chunk's bytes."""
+    blob = json.dumps(
+        {
+            "format": CHUNK_FORMAT,
+            "engine": engine_id,
+            "encoder": encoder_id,
+            "voice": asdict(voice),
+            "text": text,
+            "pause_ms": pause_ms,
+            "audio": asdict(audio),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def make_plan(
+    script: Script,
+    cast: Cast,
+    chapters: tuple[ChapterPlan, ...],
+    config: Config,
+    audio: AudioSettings,
+    *,
+    max_chars: int,
+    engine_id: str,
+    encoder_id: str,
+) -> RenderPlan:
+    """Turn the script into units. Chapter pauses are longer than ordinary ones."""
+    chapter_turns = {c.first_turn for c in chapters}
+    pieces: list[tuple[int, str, VoiceSettings, str, int]] = []  # turn, speaker, voice, text, line
+    dropped: list[tuple[int, str]] = []
+    for turn in script.turns:
+        role = cast.role(turn.speaker)
+        said = spoken_text(turn.text, role.pronounce)
+        if not said:
+            dropped.append((turn.line, "nothing to say after removing markup, links and emoji"))
+            continue
+        for piece in split_for_engine(said, max_chars):
+            pieces.append((turn.index, role.name, role.voice, piece, turn.line))
+
+    units: list[Unit] = []
+    first_unit_of_turn: dict[int, int] = {}
+    for i, (turn, speaker, voice, text, line) in enumerate(pieces):
+        nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
+        if nxt is None:
+            pause = 0
+        elif nxt == turn:
+            pause = 0
+        elif nxt in chapter_turns:
+            pause = config.chapter_pause_ms
+        else:
+            pause = config.pause_ms
+        part = 0 if turn not in first_unit_of_turn else i - first_unit_of_turn[turn]
+        first_unit_of_turn.setdefault(turn, i)
+        key = unit_key(text, voice, pause, audio, engine_id, encoder_id)
+        units.append(Unit(i, turn, part, speaker, voice, text, pause, line, key))
+
+    planned: list[PlannedChapter] = []
+    for chapter in chapters:
+        # A chapter whose turn was dropped starts at the next turn that has a unit.
+        later = [u for t, u in first_unit_of_turn.items() if t >= chapter.first_turn]
+        if later:
+            first = min(later)
+            if planned and planned[-1].first_unit == first:
+                planned[-1] = PlannedChapter(chapter.title, first)
+            else:
+                planned.append(PlannedChapter(chapter.title, first))
+    return RenderPlan(tuple(units), tuple(planned), audio, tuple(dropped))

@@ -1,0 +1,110 @@
+"""Run work in forked child processes: one fresh process per task, bounded concurrency,
+a deadline per task, one retry in a fresh process, and a clear error naming the task.
+
+A process per task is deliberate: pyttsx3/espeak output depends on what the process said before,
+and a hung or crashed engine takes only its own process down.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+from podrender.errors import EngineError, PodrenderError
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    label: str
+    """Names the task for people: "turn at line 12 (Sayak)"."""
+    timeout: float
+
+
+def _child(work: Callable[[Task], Any], task: Task, conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        result = work(task)
+        conn.send(("ok", result))
+    except PodrenderError as exc:
+        conn.send(("error", exc.detail))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as a failed task
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    work: Callable[[Task], R],
+    on_done: Callable[[Task, R], None],
+    *,
+    jobs: int,
+    retries: int = 1,
+) -> None:
+    """Run `work(task)` for every task in a fresh forked process, at most `jobs` at once."""
+    ctx = multiprocessing.get_context("fork")
+    pending = deque(tasks)
+    attempts: dict[int, int] = {}
+    running: dict[Connection, tuple[Task, Any, float]] = {}
+
+    def failed(task: Task, why: str) -> None:
+        attempts[task.id] = attempts.get(task.id, 0) + 1
+        if attempts[task.id] > retries:
+            raise EngineError(f"{task.label}: {why}")
+        pending.appendleft(task)
+
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                task = pending.popleft()
+                reader, writer = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(work, task, writer), daemon=True)
+                proc.start()
+                writer.close()
+                running[reader] = (task, proc, time.monotonic() + task.timeout)
+            soonest = min(deadline for _, _, deadline in running.values())
+            ready = wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
+            for conn in ready:
+                assert isinstance(conn, Connection)
+                task, proc, _ = running.pop(conn)
+                try:
+                    status, value = conn.recv()
+                except (EOFError, OSError):
+                    proc.join()
+                    status, value = "error", f"the worker process died (exit code {proc.exitcode})"
+                conn.close()
+                proc.join()
+                if status == "ok":
+                    on_done(task, value)
+                else:
+                    failed(task, str(value))
+            now = time.monotonic()
+            for conn, (task, proc, deadline) in list(running.items()):
+                if now >= deadline:
+                    proc.kill()
+                    proc.join()
+                    conn.close()
+                    del running[conn]
+                    failed(task, f"the engine did not finish within {task.timeout:.0f} s")
+    finally:
+        for conn, (_, proc, _) in running.items():
+            proc.kill()
+            proc.join()
+            conn.close()
+
+
+def call_in_child(fn: Callable[[], R], timeout: float = 60.0, label: str = "engine") -> R:
+    """Run `fn()` in a throw-away forked process and return its result."""
+    out: list[R] = []
+    run_tasks([Task(0, label, timeout)], lambda _task: fn(), lambda _task, value: out.append(value), jobs=1)
+    return out[0]

@@ -1,0 +1,223 @@
+"""The one library call behind the CLI and the web page: `render(...)`, and `prepare(...)` for inspect."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from podrender.cache import Cache, default_cache_dir
+from podrender.cast import Cast, build_cast
+from podrender.chapters import ChapterPlan, build_chapters
+from podrender.config import AudioSettings, Config
+from podrender.encode import encoder_identity
+from podrender.engines import Engine, get_engine
+from podrender.errors import OutputError, ScriptError
+from podrender.plan import RenderPlan, Unit, make_plan
+from podrender.pool import Task, run_tasks
+from podrender.script import ParseOptions, Script, parse
+from podrender.timeline import Timeline, build_timeline
+from podrender.voices import Catalog
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything decided before any audio is made."""
+
+    source: str
+    title: str
+    script: Script
+    config: Config
+    catalog: Catalog
+    cast: Cast
+    chapters: tuple[ChapterPlan, ...]
+    policy: str
+    plan: RenderPlan
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    unit: Unit | None
+    cached: bool
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    manifest_path: Path
+    prepared: Prepared
+    timeline: Timeline
+    hits: int
+    misses: int
+    manifest: dict[str, Any]
+
+
+def slugify(title: str) -> str:
+    """A file name from a title: lower-case ASCII words joined by hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:60].rstrip("-") or "episode"
+
+
+def load_catalog(engine: Engine, cache: Cache | None = None) -> Catalog:
+    """The engine's voices; remembered in the cache folder, keyed by the engine's identity."""
+    name = f"voices-{re.sub(r'[^A-Za-z0-9]+', '_', engine.name + '_' + engine.identity())[:120]}.json"
+    if cache is not None:
+        stored = cache.get_json(name)
+        if isinstance(stored, dict):
+            try:
+                return Catalog.from_json(stored)
+            except (KeyError, AssertionError, TypeError, IndexError):
+                pass
+    catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
+    if cache is not None:
+        cache.put_json(name, catalog.to_json())
+    return catalog
+
+
+def prepare(
+    text: str,
+    config: Config,
+    *,
+    source: str = "script",
+    policy: str | None = None,
+    audio: AudioSettings | None = None,
+    cache: Cache | None = None,
+) -> Prepared:
+    """Parse, cast, choose chapters and plan units. No audio is made."""
+    script = parse(text, ParseOptions(aliases=config.aliases(), skip=config.skip))
+    engine = get_engine(config.engine)
+    catalog = load_catalog(engine, cache)
+    cast = build_cast(config, script, catalog)
+    policy = policy or config.chapters
+    chapters = build_chapters(script, cast.host, policy)
+    audio = audio or config.audio
+    plan = make_plan(
+        script, cast, chapters, config, audio,
+        max_chars=engine.max_chars, engine_id=engine.identity(), encoder_id=encoder_identity(),
+    )  # fmt: skip
+    stem = Path(source).stem if source not in ("script", "-") else "episode"
+    title = config.episode.title or script.title or stem
+    return Prepared(source, title, script, config, catalog, cast, chapters, policy, plan)
+
+
+def turn_timeout(unit: Unit) -> float:
+    """Seconds a worker may take for one unit before it is killed and retried."""
+    return 60.0 + len(unit.text) / 20
+
+
+def _check_target(target: Path) -> None:
+    if target.is_dir():
+        raise OutputError("is a directory; give a file name ending in .mp3", path=str(target))
+    folder = target.parent
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError("cannot write here (permission denied)", path=str(folder))
+
+
+def render(
+    text: str,
+    config: Config,
+    *,
+    source: str = "script",
+    output: Path | None = None,
+    output_dir: Path = Path("output"),
+    policy: str | None = None,
+    audio: AudioSettings | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    progress: Callable[[Progress], None] | None = None,
+) -> RenderResult:
+    """Render `text` to an MP3 episode with its manifest; returns what was made."""
+    with tempfile.TemporaryDirectory(prefix="podrender-cache-") as scratch:
+        cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch))
+        cache.ensure()
+        prepared = prepare(text, config, source=source, policy=policy, audio=audio, cache=cache)
+        plan = prepared.plan
+        if not plan.units:
+            raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
+        target = output or output_dir / f"{slugify(prepared.title)}.mp3"
+        if target.suffix.lower() != ".mp3":
+            raise OutputError("the episode file name must end in .mp3", path=str(target))
+        _check_target(target)
+
+        metas: dict[int, dict[str, Any]] = {}
+        by_key: dict[str, list[Unit]] = {}
+        for unit in plan.units:
+            by_key.setdefault(unit.key, []).append(unit)
+        total = len(plan.units)
+        hits = 0
+        missing: list[Unit] = []
+        for key, units in by_key.items():
+            meta = cache.get(key)
+            if meta is None:
+                missing.append(units[0])
+                continue
+            for unit in units:
+                metas[unit.index] = meta
+                hits += 1
+                if progress:
+                    progress(Progress(len(metas), total, unit, True))
+
+        if missing:
+            import numpy  # noqa: F401 - loaded once here so every forked worker inherits it
+
+            from podrender.loudness import warm_up
+
+            get_engine(config.engine).preload()
+            warm_up()
+
+            from podrender.synthesize import make_chunk, measure_codec_gain
+
+            codec_id = hashlib.sha256(f"{encoder_identity()}|{plan.audio}".encode()).hexdigest()[:16]
+            codec_name = f"codec-{codec_id}.json"
+            codec_gain = cache.get_json(codec_name)
+            if not isinstance(codec_gain, float):
+                codec_gain = measure_codec_gain(plan.audio)
+                cache.put_json(codec_name, codec_gain)
+
+            def work(task: Task) -> dict[str, Any]:
+                return make_chunk(plan.units[task.id], plan.audio, cache.root, codec_gain)
+
+            def done(task: Task, meta: dict[str, Any]) -> None:
+                for unit in by_key[plan.units[task.id].key]:
+                    metas[unit.index] = meta
+                    if progress:
+                        progress(Progress(len(metas), total, unit, False))
+
+            # Longest first, so no worker is left with a long turn while the others sit idle.
+            ordered = sorted(missing, key=lambda u: -len(u.text))
+            tasks = [Task(u.index, f"turn at line {u.line} ({u.speaker})", turn_timeout(u)) for u in ordered]
+            run_tasks(tasks, work, done, jobs=jobs or os.cpu_count() or 1)
+
+        timeline = build_timeline(plan, metas)
+        from podrender.assemble import build_tag, write_atomic
+        from podrender.manifest import build_manifest, write_manifest
+
+        tag = build_tag(prepared.title, config.episode, timeline.chapters)
+        write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
+        cached = {u.index: u.key not in {m.key for m in missing} for u in plan.units}
+        manifest = build_manifest(prepared, timeline, cached, target)
+        manifest_path = target.with_suffix(".json")
+        write_manifest(manifest_path, manifest)
+        if use_cache:
+            cache.prune(keep=set(by_key))
+        return RenderResult(target, manifest_path, prepared, timeline, hits, total - hits, manifest)
+
+
+def with_audio_overrides(audio: AudioSettings, **changes: Any) -> AudioSettings:
+    """Apply CLI overrides (None means keep) and check the result."""
+    updated = replace(audio, **{k: v for k, v in changes.items() if v is not None})
+    updated.check("options")
+    return updated

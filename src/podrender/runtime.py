@@ -1,0 +1,87 @@
+"""Find the native pieces: the espeak-ng library and data, and the ffmpeg binary.
+
+The system's copies are used when present; otherwise the ones the PyPI packages
+`espeakng-loader` and `imageio-ffmpeg` ship, so that `pip install` alone is enough.
+Set PODRENDER_ESPEAK_LIBRARY / PODRENDER_FFMPEG to force a particular file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import os
+import shutil
+from dataclasses import dataclass
+
+from podrender.errors import EncoderError, EngineError
+
+
+@dataclass(frozen=True)
+class EspeakLibrary:
+    """Where libespeak-ng comes from."""
+
+    path: str
+    data_path: str | None
+    source: str
+    """'system', 'espeakng-loader' or 'PODRENDER_ESPEAK_LIBRARY'."""
+
+
+@functools.cache
+def espeak_library() -> EspeakLibrary:
+    """Locate libespeak-ng without loading it."""
+    forced = os.environ.get("PODRENDER_ESPEAK_LIBRARY")
+    if forced:
+        return EspeakLibrary(forced, os.environ.get("ESPEAK_DATA_PATH"), "PODRENDER_ESPEAK_LIBRARY")
+    if os.environ.get("PODRENDER_BUNDLED_ESPEAK") != "1":
+        found = ctypes.util.find_library("espeak-ng")
+        if found:
+            return EspeakLibrary(found, os.environ.get("ESPEAK_DATA_PATH"), "system")
+    try:
+        import espeakng_loader
+    except ImportError:
+        raise EngineError(
+            "espeak-ng is not installed: install the espeak-ng package or `pip install espeakng-loader`"
+        ) from None
+    return EspeakLibrary(espeakng_loader.get_library_path(), espeakng_loader.get_data_path(), "espeakng-loader")
+
+
+def load_espeak() -> EspeakLibrary:
+    """Load libespeak-ng globally so pyttsx3's own dlopen finds this copy. Call before importing pyttsx3."""
+    lib = espeak_library()
+    if lib.data_path:
+        os.environ["ESPEAK_DATA_PATH"] = lib.data_path
+    try:
+        ctypes.CDLL(lib.path, mode=ctypes.RTLD_GLOBAL)
+    except OSError as exc:
+        raise EngineError(f"cannot load espeak-ng from {lib.path}: {exc}") from None
+    return lib
+
+
+@dataclass(frozen=True)
+class Ffmpeg:
+    path: str
+    source: str
+    """'system', 'imageio-ffmpeg' or 'PODRENDER_FFMPEG'."""
+
+
+@functools.cache
+def ffmpeg() -> Ffmpeg:
+    """Locate ffmpeg, or raise EncoderError saying how to get one."""
+    forced = os.environ.get("PODRENDER_FFMPEG")
+    if forced:
+        if not (os.path.isfile(forced) and os.access(forced, os.X_OK)):
+            raise EncoderError(f"PODRENDER_FFMPEG={forced} is not an executable file")
+        return Ffmpeg(forced, "PODRENDER_FFMPEG")
+    if os.environ.get("PODRENDER_BUNDLED_FFMPEG") != "1":
+        found = shutil.which("ffmpeg")
+        if found:
+            return Ffmpeg(found, "system")
+    try:
+        import imageio_ffmpeg
+
+        return Ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg")
+    except (ImportError, RuntimeError):
+        raise EncoderError(
+            "ffmpeg was not found: install the ffmpeg package or `pip install imageio-ffmpeg`"
+        ) from None

@@ -1,0 +1,98 @@
+"""The cast sheet shown by `podrender inspect`: the same decisions a render makes, without audio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podrender.render import Prepared
+
+DEFAULT_WPM = 175
+
+
+def cast_sheet(prepared: Prepared) -> dict[str, Any]:
+    """The stable JSON shape of `inspect --json` (documented in the README)."""
+    script, cast = prepared.script, prepared.cast
+    speakers = []
+    for role in (cast.narrator, *cast.roles):
+        narrator = role is cast.narrator
+        turns = [t for t in script.turns if (t.speaker is None if narrator else t.speaker == role.name)]
+        words = sum(len(t.text.split()) for t in turns)
+        if narrator and not turns:
+            continue
+        speakers.append(
+            {
+                "name": role.name,
+                "narrator": narrator,
+                "voice": role.voice.voice,
+                "fallback": role.fallback,
+                "gender": role.gender,
+                "rate": role.voice.rate,
+                "pitch": role.voice.pitch,
+                "aliases": list(role.aliases),
+                "turns": len(turns),
+                "words": words,
+                "estimated_seconds": round(words * 60 / (role.voice.rate or DEFAULT_WPM)),
+            }
+        )
+    narrator = cast.narrator.name
+    warnings = list(cast.warnings) + [f"line {line}: {why}" for line, why in prepared.plan.dropped]
+    return {
+        "title": prepared.title,
+        "source": prepared.source,
+        "engine": prepared.config.engine,
+        "host": cast.host,
+        "chapter_policy": prepared.policy,
+        "speakers": speakers,
+        "turns": [
+            {"index": t.index, "speaker": t.speaker or narrator, "text": t.text, "line": t.line}
+            for t in script.turns
+        ],
+        "chapters": [{"title": c.title, "turn": c.first_turn} for c in prepared.chapters],
+        "skipped": [{"line": s.line, "text": s.text, "reason": s.reason} for s in script.skipped],
+        "warnings": warnings,
+        "estimated_seconds": sum(s["estimated_seconds"] for s in speakers),
+    }
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def format_sheet(sheet: dict[str, Any]) -> str:
+    """The human-readable cast sheet."""
+    lines = [f"Title:    {sheet['title']}", f"Engine:   {sheet['engine']}    Host: {sheet['host'] or '-'}", ""]
+    lines.append("Speakers:")
+    width = max((len(s["name"]) for s in sheet["speakers"]), default=8)
+    for s in sheet["speakers"]:
+        tags = []
+        if s["narrator"]:
+            tags.append("narrator")
+        if s["fallback"]:
+            tags.append("fallback voice")
+        if s["aliases"]:
+            tags.append("also " + ", ".join(s["aliases"]))
+        extra = f"  ({'; '.join(tags)})" if tags else ""
+        lines.append(
+            f"  {s['name']:<{width}}  {s['voice']:<22} {s['turns']:>3} turns {s['words']:>6} words"
+            f"  ~{_clock(s['estimated_seconds'])}{extra}"
+        )
+    lines.append(f"  estimated length ~{_clock(sheet['estimated_seconds'])}")
+    lines.append("")
+    lines.append(f"Chapters ({sheet['chapter_policy']}):")
+    turn_lines = {t["index"]: t["line"] for t in sheet["turns"]}
+    for i, c in enumerate(sheet["chapters"], start=1):
+        lines.append(f"  {i:>2}. {c['title']}  (line {turn_lines.get(c['turn'], '?')})")
+    if not sheet["chapters"]:
+        lines.append("  (none)")
+    if sheet["skipped"]:
+        lines.append("")
+        lines.append("Not spoken:")
+        for s in sheet["skipped"]:
+            text = s["text"] if len(s["text"]) <= 60 else s["text"][:57] + "..."
+            lines.append(f"  line {s['line']}: {text}  ({s['reason']})")
+    if sheet["warnings"]:
+        lines.append("")
+        lines.append("Warnings:")
+        lines.extend(f"  - {w}" for w in sheet["warnings"])
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Read a transcript file into text: encodings, BOMs, binary files and line endings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from podrender.errors import ScriptError
+
+MAX_SCRIPT_BYTES = 20 * 1024 * 1024
+
+
+def decode_script(data: bytes, name: str = "script") -> str:
+    """Turn raw bytes into text with Unix line endings, or raise ScriptError."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ScriptError(f"is not valid UTF-16 text ({exc.reason})", path=name) from None
+        return _clean(text)
+    if b"\x00" in data[:8192]:
+        raise ScriptError("looks like a binary file, not a text transcript", path=name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScriptError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 and try again",
+            path=name,
+            line=line,
+        ) from None
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+
+
+def read_script(path: Path) -> str:
+    """Read and decode a transcript file."""
+    name = str(path)
+    if not path.exists():
+        raise ScriptError("no such file", path=name)
+    if path.is_dir():
+        raise ScriptError("is a directory, not a transcript file", path=name)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCRIPT_BYTES:
+            raise ScriptError(
+                f"is {size // (1024 * 1024)} MB; transcripts up to "
+                f"{MAX_SCRIPT_BYTES // (1024 * 1024)} MB are accepted",
+                path=name,
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScriptError(f"cannot be read ({exc.strerror})", path=name) from None
+    if not data.strip():
+        raise ScriptError("is empty", path=name)
+    text = decode_script(data, name)
+    if not text.strip():
+        raise ScriptError("has only whitespace", path=name)
+    return text

@@ -1,0 +1,103 @@
+"""Make one chunk: synthesize a unit, check the audio, level it, add its pause, encode, cache it.
+
+Runs inside a worker process (see pool.py); everything it needs arrives as arguments.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from podrender.cache import Cache
+from podrender.config import AudioSettings
+from podrender.encode import count_frames, encode_mp3
+from podrender.engines import Pcm, get_engine
+from podrender.errors import EngineError
+from podrender.loudness import level
+from podrender.plan import Unit
+
+#: Speech slower or faster than these many words per minute (at the voice's rate) is implausible.
+SLOWEST_FACTOR = 0.25
+FASTEST_FACTOR = 4.0
+
+
+def check_audio(pcm: Pcm, text: str, rate_wpm: int | None) -> np.ndarray:
+    """Floats in -1..1, or EngineError when the engine gave nothing, silence or an odd length."""
+    if len(pcm.samples) < 2:
+        raise EngineError("the engine produced an empty file")
+    x = np.frombuffer(pcm.samples[: len(pcm.samples) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
+    if float(np.abs(x).max()) < 1e-3:
+        raise EngineError("the engine produced silence")
+    words = max(1, len(text.split()) + sum(ch.isdigit() for ch in text))
+    wpm = rate_wpm or 175
+    expected = words * 60.0 / wpm
+    if pcm.seconds < expected * SLOWEST_FACTOR or pcm.seconds > expected * FASTEST_FACTOR + 3.0:
+        raise EngineError(
+            f"the engine produced {pcm.seconds:.1f} s of audio for {words} words (expected about {expected:.1f} s)"
+        )
+    return x
+
+
+def measure_codec_gain(audio: AudioSettings) -> float:
+    """How much the MP3 encoder changes loudness at these settings, in dB.
+
+    LAME at speech bitrates lowers the level by a nearly constant ~0.45 dB whatever the signal
+    (measured here on espeak speech and on a sine); levelling aims that much higher. Measured once
+    per setting on a speech-like reference (the fake engine's voiced buzz), encoded and decoded.
+    """
+    from podrender.encode import decode_mp3
+    from podrender.engines import VoiceSettings
+    from podrender.engines.fake import FakeEngine
+    from podrender.loudness import integrated_loudness, sub_block_energies
+
+    reference = FakeEngine().synthesize(
+        "a speech like reference signal of about five seconds for measuring the encoder", VoiceSettings("fake", "fake/mid"),
+        Path("."),
+    )
+    x = np.frombuffer(reference.samples, dtype="<i2").astype(np.float64) / 32768.0
+    x = x * 10 ** ((audio.loudness - integrated_loudness(sub_block_energies(x, reference.rate))) / 20)
+    ints = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
+    blob = encode_mp3(ints.tobytes(), reference.rate, audio)
+    decoded = np.frombuffer(decode_mp3(blob, reference.rate), dtype="<i2").astype(np.float64) / 32768.0
+    before = integrated_loudness(sub_block_energies(x, reference.rate))
+    after = integrated_loudness(sub_block_energies(decoded, reference.rate))
+    gain = after - before
+    return round(gain, 3) if abs(gain) < 3 else 0.0
+
+
+def make_chunk(unit: Unit, audio: AudioSettings, cache_root: Path, codec_gain: float = 0.0) -> dict[str, Any]:
+    """Build, store and describe the chunk for `unit`. `codec_gain` is `measure_codec_gain(audio)`."""
+    engine = get_engine(unit.voice.engine)
+    work = Path(tempfile.mkdtemp(prefix="podrender-"))
+    try:
+        pcm = engine.synthesize(unit.text, unit.voice, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    x = check_audio(pcm, unit.text, unit.voice.rate)
+    result = level(x, pcm.rate, audio.loudness - codec_gain, audio.true_peak)
+    pause = np.zeros(int(round(pcm.rate * unit.pause_ms / 1000)))
+    y = np.concatenate((result.samples, pause))
+    ints = np.clip(np.round(y * 32767), -32768, 32767).astype("<i2")
+    blob = encode_mp3(ints.tobytes(), pcm.rate, audio)
+    frames = count_frames(blob)
+    if frames.sample_rate != audio.sample_rate:
+        raise EngineError(f"encoder wrote {frames.sample_rate} Hz instead of {audio.sample_rate} Hz")
+    pause_blocks = int(round(unit.pause_ms / 100))
+    scale = 10 ** (codec_gain / 10)  # energies as they come out of the decoder
+    meta = {
+        "frames": frames.frames,
+        "samples_per_frame": frames.samples_per_frame,
+        "sample_rate": frames.sample_rate,
+        "speech_ms": round(len(x) * 1000 / pcm.rate),
+        "engine_rate": pcm.rate,
+        "gain_db": round(result.gain_db, 3),
+        "loudness": round(result.loudness + codec_gain, 3),
+        "true_peak": round(result.true_peak + codec_gain, 3),
+        "codec_gain_db": codec_gain,
+        "energies": [float(f"{e * scale:.6g}") for e in result.energies] + [0.0] * pause_blocks,
+    }
+    return Cache(cache_root).put(unit.key, blob, meta)

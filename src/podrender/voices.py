@@ -1,0 +1,101 @@
+"""The voice catalog of an engine: resolving full and short voice ids, and suggesting close ones."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from podrender.engines import VoiceInfo
+
+
+class UnknownVoice(Exception):
+    """Raised by Catalog.resolve; the caller adds the file and line."""
+
+    def __init__(self, spec: str, closest: list[str], ambiguous: list[str] | None = None) -> None:
+        self.spec = spec
+        self.closest = closest
+        self.ambiguous = ambiguous or []
+        if self.ambiguous:
+            message = f"voice '{spec}' is ambiguous; say one of: {', '.join(self.ambiguous)}"
+        else:
+            hint = f"; closest: {', '.join(closest)}" if closest else "; run `podrender voices` to list them"
+            message = f"unknown voice '{spec}'{hint}"
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What one engine offers: base voices and, for espeak, variants appended after '+'."""
+
+    engine: str
+    voices: tuple[VoiceInfo, ...]
+    variants: tuple[str, ...] = ()
+
+    def _bases(self, short: str) -> list[VoiceInfo]:
+        key = short.casefold()
+        exact = [v for v in self.voices if v.id.casefold() == key]
+        if exact:
+            return exact
+        short = [v for v in self.voices if v.id.casefold().rsplit("/", 1)[-1] == key]
+        if short:
+            return short
+        lang_key = key.rsplit("/", 1)[-1]
+        return [v for v in self.voices if lang_key in (lang.casefold() for lang in v.languages)]
+
+    def resolve(self, spec: str) -> str:
+        """The full voice id for `spec` (`gmw/en-us+f3` or `en-us+f3`); raises UnknownVoice."""
+        base, plus, variant = spec.strip().partition("+")
+        matches = self._bases(base)
+        if len(matches) > 1:
+            raise UnknownVoice(spec, [], [m.id + plus + variant for m in matches])
+        if not matches:
+            raise UnknownVoice(spec, self.closest(spec))
+        full = matches[0].id
+        if plus:
+            lookup = {v.casefold(): v for v in self.variants}
+            if variant.casefold() not in lookup:
+                raise UnknownVoice(spec, self.closest(spec))
+            full += "+" + lookup[variant.casefold()]
+        return full
+
+    def closest(self, spec: str, n: int = 3) -> list[str]:
+        base, plus, _ = spec.partition("+")
+        names = [v.id.rsplit("/", 1)[-1] for v in self.voices]
+        if plus and self._bases(base):
+            short = base.strip()
+            pool = [f"{short}+{v}" for v in self.variants]
+        else:
+            pool = names + [v.id for v in self.voices]
+        found = difflib.get_close_matches(spec, pool, n=n, cutoff=0.5)
+        return list(dict.fromkeys(found))
+
+    def info(self, full_id: str) -> VoiceInfo | None:
+        base = full_id.partition("+")[0].casefold()
+        return next((v for v in self.voices if v.id.casefold() == base), None)
+
+    def gender(self, full_id: str) -> str | None:
+        """'Female'/'Male' from an espeak variant (f1-f5 / m1-m8), else what the engine says."""
+        variant = full_id.partition("+")[2]
+        if len(variant) >= 2 and variant[1:].isdigit():
+            if variant[0] == "f":
+                return "Female"
+            if variant[0] == "m":
+                return "Male"
+        info = self.info(full_id)
+        return info.gender if info else None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "engine": self.engine,
+            "voices": [[v.id, v.name, list(v.languages), v.gender] for v in self.voices],
+            "variants": list(self.variants),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Catalog:
+        rows = data["voices"]
+        assert isinstance(rows, list)
+        voices = tuple(VoiceInfo(str(r[0]), str(r[1]), tuple(r[2]), r[3]) for r in rows)
+        variants = data.get("variants") or []
+        assert isinstance(variants, list)
+        return cls(str(data["engine"]), voices, tuple(str(v) for v in variants))
