@@ -148,9 +148,9 @@ def render(
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
         target = output or output_dir / f"{slugify(prepared.title)}.mp3"
+        _check_target(target)
         if target.suffix.lower() != ".mp3":
             raise OutputError("the episode file name must end in .mp3", path=str(target))
-        _check_target(target)
 
         metas: dict[int, dict[str, Any]] = {}
         by_key: dict[str, list[Unit]] = {}

@@ -86,12 +86,7 @@ class Pyttsx3Engine(Engine):
         engine = pyttsx3.init("espeak")
         finished: list[bool] = []
         engine.connect("finished-utterance", lambda name, completed: finished.append(bool(completed)))
-        engine.setProperty("voice", voice.voice)
-        if voice.rate is not None:
-            engine.setProperty("rate", voice.rate)
-        if voice.pitch is not None:
-            engine.setProperty("pitch", voice.pitch)
-        engine.setProperty("volume", 1.0 if voice.volume is None else voice.volume)
+        _apply_voice(voice)
         with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
             engine.save_to_file(text, str(target))
             engine.runAndWait()
@@ -104,6 +99,31 @@ class Pyttsx3Engine(Engine):
         if in_effect.casefold() != voice.voice.casefold():
             raise EngineError(f"espeak-ng would not use voice '{voice.voice}' (it used '{in_effect}')")
         return _read_wav(target)
+
+
+def _apply_voice(voice: VoiceSettings) -> None:
+    """Set voice, rate, pitch and volume in a fixed order and wait until espeak has applied them.
+
+    In the asynchronous mode pyttsx3 uses, espeak applies a voice change at once but queues
+    parameter changes; pyttsx3's own defaults (rate 200, volume 1.0) are still queued when the
+    engine is created. Measured here: without waiting, the rate and pitch in effect depended on
+    timing, and the same turn rendered at different speeds when other workers loaded the CPU.
+    """  # noqa: D401
+    from pyttsx3.drivers import _espeak
+    from pyttsx3.drivers.espeak import EspeakDriver
+
+    _espeak.Synchronize()
+    EspeakDriver.setProperty("voice", voice.voice)
+    EspeakDriver.setProperty("rate", voice.rate if voice.rate is not None else 175)
+    EspeakDriver.setProperty("pitch", voice.pitch if voice.pitch is not None else 50)
+    EspeakDriver.setProperty("volume", 1.0 if voice.volume is None else voice.volume)
+    _espeak.Synchronize()
+    # espeak-ng draws the breath noise of voices such as +f3 from its own generator, seeded from
+    # the clock when it starts; a fixed seed makes every turn byte for byte the same in every run.
+    seed = getattr(_espeak.dll, "espeak_ng_SetRandSeed", None)
+    if seed is not None:
+        seed(ctypes.c_long(1))
+    ctypes.CDLL(None).srand(1)
 
 
 def _read_wav(path: Path) -> Pcm:
