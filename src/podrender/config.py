@@ -230,6 +230,8 @@ def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = N
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark and exc.context_mark is not mark:
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
         raise ConfigError(f"invalid YAML{col}: {problem}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None

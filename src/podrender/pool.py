@@ -20,6 +20,9 @@ from podrender.errors import EngineError, PodrenderError
 
 R = TypeVar("R")
 
+#: Stop early once this many tasks have failed for good: something is wrong with every task.
+MAX_FAILURES = 3
+
 
 @dataclass(frozen=True)
 class Task:
@@ -51,17 +54,26 @@ def run_tasks(
     jobs: int,
     retries: int = 1,
 ) -> None:
-    """Run `work(task)` for every task in a fresh forked process, at most `jobs` at once."""
+    """Run `work(task)` for every task in a fresh forked process, at most `jobs` at once.
+
+    A task that fails is retried `retries` times in a fresh process. A task that keeps failing
+    does not stop the others (their results are kept, so a later run resumes from them), unless
+    failures pile up; the first failure is then raised as EngineError naming its task.
+    """
     ctx = multiprocessing.get_context("fork")
     pending = deque(tasks)
     attempts: dict[int, int] = {}
     running: dict[Connection, tuple[Task, Any, float]] = {}
+    given_up: list[str] = []
 
     def failed(task: Task, why: str) -> None:
         attempts[task.id] = attempts.get(task.id, 0) + 1
         if attempts[task.id] > retries:
-            raise EngineError(f"{task.label}: {why}")
-        pending.appendleft(task)
+            given_up.append(f"{task.label}: {why}")
+            if len(given_up) >= MAX_FAILURES:
+                raise EngineError(given_up[0])
+        else:
+            pending.appendleft(task)
 
     try:
         while pending or running:
@@ -101,6 +113,8 @@ def run_tasks(
             proc.kill()
             proc.join()
             conn.close()
+    if given_up:
+        raise EngineError(given_up[0])
 
 
 def call_in_child(fn: Callable[[], R], timeout: float = 60.0, label: str = "engine") -> R:

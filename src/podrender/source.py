@@ -55,7 +55,7 @@ def read_script(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise ScriptError(f"cannot be read ({exc.strerror})", path=name) from None
-    if not data.strip():
+    if not data:
         raise ScriptError("is empty", path=name)
     text = decode_script(data, name)
     if not text.strip():

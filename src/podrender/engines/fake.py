@@ -7,12 +7,12 @@ PODRENDER_FAKE_FAULT_WORD (to every text when that is unset).
 
 from __future__ import annotations
 
-import math
 import os
 import signal
-import struct
 import time
 from pathlib import Path
+
+import numpy as np
 
 from podrender.engines import Engine, Pcm, VoiceInfo, VoiceSettings
 from podrender.errors import EngineError
@@ -44,18 +44,18 @@ class FakeEngine(Engine):
         word = int(RATE * 60 / wpm * 0.75)
         gap = int(RATE * 60 / wpm * 0.25)
         amp = 12000 * (1.0 if voice.volume is None else voice.volume)
-        frames: list[int] = []
+        parts: list[np.ndarray] = []
         for w in text.split():
             n = word + 200 * (len(w) % 3)
-            for i in range(n):
-                env = math.sin(math.pi * i / n)
-                t = i / RATE
-                s = math.sin(2 * math.pi * freq * t) + 0.5 * math.sin(4 * math.pi * freq * t)
-                frames.append(int(amp * env * s / 1.5))
-            frames.extend([0] * gap)
+            i = np.arange(n)
+            t = i / RATE
+            wave = np.sin(2 * np.pi * freq * t) + 0.5 * np.sin(4 * np.pi * freq * t)
+            parts.append(amp * np.sin(np.pi * i / n) * wave / 1.5)
+            parts.append(np.zeros(gap))
+        samples = np.concatenate(parts) if parts else np.zeros(0)
         if os.environ.get("PODRENDER_FAKE_FAULT") == "silence" and _applies(text):
-            frames = [0] * len(frames)
-        return Pcm(struct.pack(f"<{len(frames)}h", *frames), RATE)
+            samples = np.zeros(len(samples))
+        return Pcm(np.round(samples).astype("<i2").tobytes(), RATE)
 
 
 def _applies(text: str) -> bool:

@@ -1,0 +1,173 @@
+"""The whole render path with the fast fake engine: timeline, cache, resume, determinism, faults."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DECODE_RATE, decode
+from mutagen.id3 import ID3
+
+from podrender.cache import Cache
+from podrender.config import parse_config
+from podrender.errors import EngineError, OutputError, ScriptError
+from podrender.render import render
+
+VOICES = """\
+engine: fake
+narrator: Narrator
+host: Host
+pause_ms: 300
+chapter_pause_ms: 900
+speakers:
+  Narrator: fake/mid
+  Host: {voice: fake/high}
+  Guest: {voice: fake/low, aliases: [Dr. Guest]}
+"""
+
+
+def script(turns: int = 12) -> str:
+    lines = ["Testing the Timeline", "", "Some opening words read by the narrator before anyone speaks."]
+    for i in range(turns):
+        if i % 3 == 0:
+            lines += ["", f"Host: Question number {i}, what happens when we ask something new?"]
+        else:
+            who = "Guest" if i % 2 else "Dr. Guest"
+            lines += ["", f"{who}: Answer {i} has a few words in it, " + "and some more words " * (i % 4 + 1)]
+    lines += ["", "Closing words from the narrator."]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def config():
+    return parse_config(VOICES, "voices.yaml")
+
+
+def test_chapter_times_match_decoded_audio_within_30ms(tmp_path: Path, config) -> None:
+    result = render(script(), config, output=tmp_path / "t.mp3", cache_dir=tmp_path / "c", jobs=2)
+    audio = decode(result.path)
+    assert abs(len(audio) * 1000 / DECODE_RATE - result.timeline.duration_ms) <= 30
+    step = int(0.002 * DECODE_RATE)
+    env = np.sqrt(np.convolve(audio**2, np.ones(step) / step, mode="same"))
+    chapters = result.manifest["chapters"]
+    titles = [c["title"] for c in chapters]
+    assert titles[:3] == [
+        "Introduction",
+        "Question number 0, what happens when we ask something new?",
+        "Question number 3, what happens when we ask something new?",
+    ]
+    assert len(chapters) == 1 + 4 + 1  # introduction, questions 0/3/6/9, closing
+    for chapter in chapters[1:]:
+        start = int(chapter["start_ms"] * DECODE_RATE / 1000)
+        onset = start + int(np.argmax(env[start:] > 0.002))
+        # the codec delay (about 25 ms) is the only gap between a chunk's start and its sound
+        assert 0 <= (onset - start) * 1000 / DECODE_RATE <= 30, chapter
+
+
+def test_cache_hits_misses_and_corruption(tmp_path: Path, config) -> None:
+    cache_dir = tmp_path / "c"
+    first = render(script(), config, output=tmp_path / "a.mp3", cache_dir=cache_dir)
+    assert first.hits == 0 and first.misses > 0
+    second = render(script(), config, output=tmp_path / "b.mp3", cache_dir=cache_dir)
+    assert second.misses == 0
+    assert (tmp_path / "a.mp3").read_bytes() == (tmp_path / "b.mp3").read_bytes()
+    # Damage one entry: it is regenerated, never used, and the result is the same.
+    victim = first.prepared.plan.units[3].key
+    data = Cache(cache_dir).data_path(victim)
+    data.write_bytes(data.read_bytes()[:-100])
+    third = render(script(), config, output=tmp_path / "c.mp3", cache_dir=cache_dir)
+    assert third.misses == 1
+    assert (tmp_path / "c.mp3").read_bytes() == (tmp_path / "a.mp3").read_bytes()
+
+
+def test_one_word_edit_remakes_one_chunk(tmp_path: Path, config) -> None:
+    cache_dir = tmp_path / "c"
+    text = script()
+    render(text, config, output=tmp_path / "a.mp3", cache_dir=cache_dir)
+    edited = text.replace("Answer 4 has", "Answer 4 had")
+    result = render(edited, config, output=tmp_path / "b.mp3", cache_dir=cache_dir)
+    assert result.misses == 1
+    changed = [t for t in result.manifest["turns"] if t["cache"] == "miss"]
+    assert len(changed) == 1 and "had" in changed[0]["spoken"]
+
+
+def test_no_cache_leaves_nothing_behind_and_is_identical(tmp_path: Path, config) -> None:
+    a = render(script(), config, output=tmp_path / "a.mp3", use_cache=False, cache_dir=tmp_path / "unused")
+    b = render(script(), config, output=tmp_path / "b.mp3", cache_dir=tmp_path / "c")
+    assert not (tmp_path / "unused").exists()
+    assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_long_turn_is_split_but_stays_one_turn(tmp_path: Path, config) -> None:
+    long_answer = " ".join(f"Sentence number {i} is here." for i in range(200))
+    text = f"Host: Tell me everything?\n\nGuest: {long_answer}\n"
+    result = render(text, config, output=tmp_path / "l.mp3", cache_dir=tmp_path / "c")
+    units = [u for u in result.prepared.plan.units if u.speaker == "Guest"]
+    assert len(units) >= 3
+    assert all(len(u.text) <= 1500 for u in units)
+    turns = [t for t in result.manifest["turns"] if t["speaker"] == "Guest"]
+    assert len(turns) == 1 and turns[0]["units"] == len(units)
+
+
+def test_worker_crash_fails_with_the_turn_then_resumes_identically(tmp_path: Path, config, monkeypatch) -> None:
+    cache_dir = tmp_path / "c"
+    reference = render(script(), config, output=tmp_path / "ref.mp3", cache_dir=tmp_path / "ref-cache")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT", "crash")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 7")
+    target = tmp_path / "out.mp3"
+    with pytest.raises(EngineError, match=r"turn at line \d+ \(Guest\): the worker process died"):
+        render(script(), config, output=target, cache_dir=cache_dir)
+    assert not target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp3")]
+    made = Cache(cache_dir).info().entries
+    assert made >= 1
+    monkeypatch.delenv("PODRENDER_FAKE_FAULT")
+    resumed = render(script(), config, output=target, cache_dir=cache_dir)
+    assert resumed.hits == made
+    assert target.read_bytes() == reference.path.read_bytes()
+
+
+@pytest.mark.parametrize("fault", ["silence", "empty"])
+def test_engine_silence_or_empty_output_is_detected(tmp_path: Path, config, monkeypatch, fault: str) -> None:
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT", fault)
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 2")
+    with pytest.raises(EngineError, match="silence|empty"):
+        render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
+    assert not (tmp_path / "x.mp3").exists()
+
+
+def test_hung_worker_is_killed_at_the_timeout(tmp_path: Path, config, monkeypatch) -> None:
+    import podrender.render as render_module
+
+    monkeypatch.setattr(render_module, "turn_timeout", lambda unit: 1.0)
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 5")
+    with pytest.raises(EngineError, match=r"did not finish within 1 s"):
+        render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
+
+
+def test_manifest_and_tag_agree(tmp_path: Path, config) -> None:
+    result = render(script(), config, output=tmp_path / "m.mp3", cache_dir=tmp_path / "c")
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    chapters = sorted(ID3(result.path).getall("CHAP"), key=lambda c: c.start_time)
+    assert [c.start_time for c in chapters] == [c["start_ms"] for c in manifest["chapters"]]
+    assert manifest["speakers"][2]["name"] == "Guest"
+    guest_turns = [t for t in manifest["turns"] if t["speaker"] == "Guest"]
+    assert all(t["voice"] == "fake/low" for t in guest_turns)
+
+
+def test_nothing_to_say_and_bad_targets(tmp_path: Path, config) -> None:
+    with pytest.raises(ScriptError):
+        render("🎉 🎉\n\nHost: :)\n", config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
+    with pytest.raises(OutputError, match="directory"):
+        render(script(2), config, output=tmp_path, cache_dir=tmp_path / "c")
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(OutputError):
+        render(script(2), config, output=blocker / "x.mp3", cache_dir=tmp_path / "c")
+    with pytest.raises(OutputError, match=r"\.mp3"):
+        render(script(2), config, output=tmp_path / "x.wav", cache_dir=tmp_path / "c")
+    assert os.listdir(tmp_path) == ["file.txt", "c"] or set(os.listdir(tmp_path)) == {"file.txt", "c"}
