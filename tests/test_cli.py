@@ -155,3 +155,22 @@ def test_cache_info_and_clear(tmp_path: Path) -> None:
     result = run("cache", "info", "--cache-dir", str(tmp_path))
     assert result.exit_code == 0 and "0 chunks" in result.output
     assert run("cache", "clear", "--cache-dir", str(tmp_path)).output.startswith("Removed 0")
+
+
+def test_pip_only_engine_and_encoder_render(tmp_path: Path) -> None:
+    """With the bundled espeak-ng (espeakng-loader) and ffmpeg (imageio-ffmpeg) forced, a render works."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PODRENDER_BUNDLED_ESPEAK": "1", "PODRENDER_BUNDLED_FFMPEG": "1",
+           "XDG_CACHE_HOME": str(tmp_path / "xdg")}  # fmt: skip
+    doctor = subprocess.run([sys.executable, "-m", "podrender", "doctor"], env=env, capture_output=True, text=True)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "(espeakng-loader)" in doctor.stdout and "(imageio-ffmpeg;" in doctor.stdout
+    (tmp_path / "s.txt").write_text("Iris: Hello there.\n\nOwen: Hello to you.\n", encoding="utf-8")
+    out = tmp_path / "s.mp3"
+    done = subprocess.run([sys.executable, "-m", "podrender", "render", str(tmp_path / "s.txt"), "-o", str(out), "-q"],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size > 1000

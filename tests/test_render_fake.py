@@ -171,3 +171,38 @@ def test_nothing_to_say_and_bad_targets(tmp_path: Path, config) -> None:
     with pytest.raises(OutputError, match=r"\.mp3"):
         render(script(2), config, output=tmp_path / "x.wav", cache_dir=tmp_path / "c")
     assert os.listdir(tmp_path) == ["file.txt", "c"] or set(os.listdir(tmp_path)) == {"file.txt", "c"}
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_signal_mid_render_leaves_no_file_and_the_next_render_resumes(tmp_path: Path, sig: str, code: int) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "s.txt").write_text(script(), encoding="utf-8")
+    (tmp_path / "v.yaml").write_text(VOICES, encoding="utf-8")
+    target = tmp_path / "out" / "ep.mp3"
+    cache_dir = tmp_path / "c"
+    cmd = [sys.executable, "-m", "podrender", "render", str(tmp_path / "s.txt"), "--voices", str(tmp_path / "v.yaml"),
+           "-o", str(target), "--cache-dir", str(cache_dir), "--jobs", "2"]  # fmt: skip
+    env = {**os.environ, "PODRENDER_FAKE_FAULT": "hang", "PODRENDER_FAKE_FAULT_WORD": "Answer 10"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while Cache(cache_dir).info().entries < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert Cache(cache_dir).info().entries >= 3
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert not target.exists() and not list(target.parent.glob(".*.part"))
+    made = Cache(cache_dir).info().entries
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(target.with_suffix(".json").read_text())
+    assert sum(t["cache"] != "miss" for t in manifest["turns"]) >= made - 1
+    reference = tmp_path / "ref.mp3"
+    cmd_ref = [*cmd[: cmd.index("-o")], "-o", str(reference), "--no-cache"]
+    assert subprocess.run(cmd_ref, capture_output=True, timeout=120).returncode == 0
+    assert target.read_bytes() == reference.read_bytes()

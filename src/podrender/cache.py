@@ -65,8 +65,7 @@ class Cache:
         except OSError as exc:
             raise CacheError(f"cannot create the cache directory ({exc.strerror})", path=str(self.root)) from None
         if not os.access(self.chunks, os.W_OK):
-            raise CacheError("the cache directory is not writable (use --cache-dir or --no-cache)",
-                             path=str(self.root))
+            raise CacheError("the cache directory is not writable (use --cache-dir or --no-cache)", path=str(self.root))
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         folder = self.chunks / key[:2]
@@ -116,7 +115,7 @@ class Cache:
                 pass
 
     def _entries(self) -> list[tuple[float, int, str]]:
-        out = []
+        out: list[tuple[float, int, str]] = []
         if not self.chunks.is_dir():
             return out
         for folder in self.chunks.iterdir():

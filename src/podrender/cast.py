@@ -103,8 +103,7 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
                 pitch=entry.pitch if entry else None,
                 volume=entry.volume if entry else None,
             ),
-            aliases=tuple(a for a in script.labels.get(name, ()) if a != name)
-            or (entry.aliases if entry else ()),
+            aliases=tuple(a for a in script.labels.get(name, ()) if a != name) or (entry.aliases if entry else ()),
             fallback=fallback,
             pronounce=tuple(lexicon.items()),
             gender=catalog.gender(chosen[name]),
@@ -132,7 +131,5 @@ def _name_warnings(script: Script, config: Config) -> list[str]:
     for name in names:
         turns = [t for t in script.turns if t.speaker == name]
         if len(turns) == 1 and config.speaker(name) is None and len(turns[0].text.split()) <= 15:
-            out.append(
-                f"'{name}' speaks only once (line {turns[0].line}); is '{name}:' prose rather than a speaker?"
-            )
+            out.append(f"'{name}' speaks only once (line {turns[0].line}); is '{name}:' prose rather than a speaker?")
     return out

@@ -59,9 +59,16 @@ voices_option = click.option(
 @click.argument("script", type=click.Path(path_type=Path))
 @voices_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Episode file to write (.mp3).")
-@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"),
-              show_default=True, help="Folder for <slug-of-title>.mp3 when -o is not given.")
-@click.option("--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy (default: voices.yaml, else host).")
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for <slug-of-title>.mp3 when -o is not given.",
+)
+@click.option(
+    "--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy (default: voices.yaml, else host)."
+)
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: number of CPUs).")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Chunk cache folder.")
 @click.option("--no-cache", is_flag=True, help="Make every chunk afresh and keep none.")
@@ -69,11 +76,23 @@ voices_option = click.option(
 @click.option("--sample-rate", type=int, help="Output sample rate in Hz (default 44100).")
 @click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def render(script: Path, voices: Path | None, output: Path | None, output_dir: Path, chapters: str | None,
-           jobs: int | None, cache_dir: Path | None, no_cache: bool, bitrate: int | None,
-           sample_rate: int | None, channels: int | None, quiet: bool) -> None:
+def render(
+    script: Path,
+    voices: Path | None,
+    output: Path | None,
+    output_dir: Path,
+    chapters: str | None,
+    jobs: int | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    bitrate: int | None,
+    sample_rate: int | None,
+    channels: int | None,
+    quiet: bool,
+) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest."""
-    from podrender.render import Progress, render as do_render, with_audio_overrides
+    from podrender.render import Progress, with_audio_overrides
+    from podrender.render import render as do_render
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bar: Any = None
@@ -110,8 +129,10 @@ def render(script: Path, voices: Path | None, output: Path | None, output_dir: P
     size = result.path.stat().st_size
     click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {result.manifest_path.name}")
     loud = m["loudness"]
-    click.echo(f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "
-               f"{result.hits} of {result.hits + result.misses} chunks from the cache")
+    click.echo(
+        f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "
+        f"{result.hits} of {result.hits + result.misses} chunks from the cache"
+    )
     counts: dict[str, int] = {}
     for t in m["turns"]:
         counts[t["speaker"]] = counts.get(t["speaker"], 0) + 1
@@ -138,8 +159,7 @@ def inspect(script: Path, voices: Path | None, chapters: str | None, as_json: bo
 
     try:
         config = _config(voices)
-        prepared = prepare(_read(script), config, source=str(script), policy=chapters,
-                           cache=Cache(default_cache_dir()))
+        prepared = prepare(_read(script), config, source=str(script), policy=chapters, cache=Cache(default_cache_dir()))
     except PodrenderError as exc:
         raise _fail(exc) from None
     sheet = cast_sheet(prepared)

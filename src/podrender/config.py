@@ -128,8 +128,18 @@ class Config:
 
 
 _TOP_KEYS = (
-    "engine", "narrator", "host", "pause_ms", "chapter_pause_ms", "chapters", "speakers",
-    "fallback_voices", "skip", "pronounce", "episode", "audio",
+    "engine",
+    "narrator",
+    "host",
+    "pause_ms",
+    "chapter_pause_ms",
+    "chapters",
+    "speakers",
+    "fallback_voices",
+    "skip",
+    "pronounce",
+    "episode",
+    "audio",
 )
 _SPEAKER_KEYS = ("voice", "rate", "pitch", "volume", "aliases", "pronounce")
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
@@ -263,8 +273,9 @@ def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = N
                 try:
                     patterns.append(re.compile(pattern))
                 except re.error as exc:
-                    raise ConfigError(f"skip pattern {pattern!r} is not a valid regular expression ({exc})",
-                                      path=path, line=line) from None
+                    raise ConfigError(
+                        f"skip pattern {pattern!r} is not a valid regular expression ({exc})", path=path, line=line
+                    ) from None
             values["skip"] = tuple(patterns)
         elif key == "pronounce":
             values["pronounce"] = r.table(node, "pronounce")
@@ -337,9 +348,7 @@ def _check_names(config: Config, r: _Reader, root: yaml.Node) -> None:
         for label in (s.name, *s.aliases):
             key = label.casefold()
             if key in owner and owner[key] != s.name:
-                raise ConfigError(
-                    f"'{label}' is used by both '{owner[key]}' and '{s.name}'", path=r.path, line=s.line
-                )
+                raise ConfigError(f"'{label}' is used by both '{owner[key]}' and '{s.name}'", path=r.path, line=s.line)
             owner[key] = s.name
 
 

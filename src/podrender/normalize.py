@@ -1,11 +1,12 @@
 """Turn written text into what the engine should say. Shared by every engine.
 
 What is done (also in the README): markup (HTML tags, Markdown emphasis, links, images, inline code)
-is reduced to its words; a URL in parentheses is dropped as a citation and any other URL is read as
-its site name ("sayak dot dev"); e-mail addresses and @handles are read out ("at srush nlp");
-emoticons such as `:)` and emoji are dropped; `|` separators become a comma pause; smart quotes become plain ones; an em or en dash
-between words becomes a comma pause and between numbers "to"; `&` becomes "and"; zero-width and
-control characters are removed; then the pronunciation table replaces whole words, case-sensitively.
+is reduced to its words; a URL in parentheses is dropped as a citation and any other URL is read
+as its site name ("sayak dot dev"); e-mail addresses and @handles are read out ("at srush nlp");
+emoticons such as `:)` and emoji are dropped; `|` separators become a comma pause; smart quotes
+become plain ones; an em or en dash between words becomes a comma pause and between numbers "to";
+`&` becomes "and"; zero-width and control characters are removed; then the pronunciation table
+replaces whole words, case-sensitively.
 """
 
 from __future__ import annotations
@@ -15,8 +16,21 @@ import unicodedata
 from collections.abc import Sequence
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
-                         "…": "...", "\u00a0": " "})
+_QUOTES = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "…": "...",
+        "\u00a0": " ",
+    }
+)
 _HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -56,7 +70,7 @@ def _is_emoji(ch: str) -> bool:
 def apply_lexicon(text: str, lexicon: Sequence[tuple[str, str]]) -> str:
     """Replace whole words (case-sensitive) with their respellings; longest entries first."""
     for word, say in sorted(lexicon, key=lambda e: -len(e[0])):
-        text = re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", lambda _m, s=say: s, text)
+        text = re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", say.replace("\\", "\\\\"), text)
     return text
 
 

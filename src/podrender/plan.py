@@ -51,8 +51,9 @@ class RenderPlan:
     """(line, reason) of turns with nothing left to say after normalization."""
 
 
-def unit_key(text: str, voice: VoiceSettings, pause_ms: int, audio: AudioSettings, engine_id: str,
-             encoder_id: str) -> str:
+def unit_key(
+    text: str, voice: VoiceSettings, pause_ms: int, audio: AudioSettings, engine_id: str, encoder_id: str
+) -> str:
     """Hash of everything that changes a chunk's bytes."""
     blob = json.dumps(
         {
@@ -83,7 +84,7 @@ def make_plan(
 ) -> RenderPlan:
     """Turn the script into units. Chapter pauses are longer than ordinary ones."""
     chapter_turns = {c.first_turn for c in chapters}
-    pieces: list[tuple[int, str, VoiceSettings, str, int]] = []  # turn, speaker, voice, text, line
+    pieces: list[tuple[int, str, VoiceSettings, str, int]] = []  # turn index, speaker, voice, text, line
     dropped: list[tuple[int, str]] = []
     for turn in script.turns:
         role = cast.role(turn.speaker)
@@ -96,20 +97,18 @@ def make_plan(
 
     units: list[Unit] = []
     first_unit_of_turn: dict[int, int] = {}
-    for i, (turn, speaker, voice, text, line) in enumerate(pieces):
+    for i, (turn_index, speaker, voice, text, line) in enumerate(pieces):
         nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
-        if nxt is None:
-            pause = 0
-        elif nxt == turn:
+        if nxt is None or nxt == turn_index:
             pause = 0
         elif nxt in chapter_turns:
             pause = config.chapter_pause_ms
         else:
             pause = config.pause_ms
-        part = 0 if turn not in first_unit_of_turn else i - first_unit_of_turn[turn]
-        first_unit_of_turn.setdefault(turn, i)
+        part = 0 if turn_index not in first_unit_of_turn else i - first_unit_of_turn[turn_index]
+        first_unit_of_turn.setdefault(turn_index, i)
         key = unit_key(text, voice, pause, audio, engine_id, encoder_id)
-        units.append(Unit(i, turn, part, speaker, voice, text, pause, line, key))
+        units.append(Unit(i, turn_index, part, speaker, voice, text, pause, line, key))
 
     planned: list[PlannedChapter] = []
     for chapter in chapters:

@@ -82,6 +82,4 @@ def ffmpeg() -> Ffmpeg:
 
         return Ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg")
     except (ImportError, RuntimeError):
-        raise EncoderError(
-            "ffmpeg was not found: install the ffmpeg package or `pip install imageio-ffmpeg`"
-        ) from None
+        raise EncoderError("ffmpeg was not found: install the ffmpeg package or `pip install imageio-ffmpeg`") from None

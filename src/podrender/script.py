@@ -221,24 +221,24 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
     if title is not None:
         turns.append(Turn(0, None, title, title_line, None, is_title=True))
     index_of: dict[int, int] = {}
-    for b, (speaker, label, line, paragraphs) in enumerate(built):
+    for b, (who, said_as, first_line, paragraphs) in enumerate(built):
         body = "\n\n".join(p for p in paragraphs if p)
         if not body.strip():
-            skipped.append(Skipped(line, f"{label}:", "label with no text"))
+            skipped.append(Skipped(first_line, f"{said_as}:", "label with no text"))
             continue
         index_of[b] = len(turns)
-        turns.append(Turn(len(turns), speaker, body, line, label))
+        turns.append(Turn(len(turns), who, body, first_line, said_as))
 
     markers: list[Marker] = []
-    for name, line, seg_index in pending_markers:
+    for marker_title, marker_line, seg_index in pending_markers:
         target = None
         for s in range(seg_index, len(segments)):
-            b = seg_to_turn.get(s)
-            if b is not None and b in index_of:
-                target = index_of[b]
+            built_index = seg_to_turn.get(s)
+            if built_index is not None and built_index in index_of:
+                target = index_of[built_index]
                 break
-        if target is not None and name:
-            markers.append(Marker(name, target, line))
+        if target is not None and marker_title:
+            markers.append(Marker(marker_title, target, marker_line))
 
     if not any(not t.is_title for t in turns) and title is None:
         last = skipped[-1].line if skipped else 1

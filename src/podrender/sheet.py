@@ -34,7 +34,7 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
                 "estimated_seconds": round(words * 60 / (role.voice.rate or DEFAULT_WPM)),
             }
         )
-    narrator = cast.narrator.name
+    narrator_name = cast.narrator.name
     warnings = list(cast.warnings) + [f"line {line}: {why}" for line, why in prepared.plan.dropped]
     return {
         "title": prepared.title,
@@ -44,7 +44,7 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
         "chapter_policy": prepared.policy,
         "speakers": speakers,
         "turns": [
-            {"index": t.index, "speaker": t.speaker or narrator, "text": t.text, "line": t.line}
+            {"index": t.index, "speaker": t.speaker or narrator_name, "text": t.text, "line": t.line}
             for t in script.turns
         ],
         "chapters": [{"title": c.title, "turn": c.first_turn} for c in prepared.chapters],

@@ -48,8 +48,7 @@ def read_script(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_SCRIPT_BYTES:
             raise ScriptError(
-                f"is {size // (1024 * 1024)} MB; transcripts up to "
-                f"{MAX_SCRIPT_BYTES // (1024 * 1024)} MB are accepted",
+                f"is {size // (1024 * 1024)} MB; transcripts up to {MAX_SCRIPT_BYTES // (1024 * 1024)} MB are accepted",
                 path=name,
             )
         data = path.read_bytes()

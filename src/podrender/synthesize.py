@@ -54,10 +54,8 @@ def measure_codec_gain(audio: AudioSettings) -> float:
     from podrender.engines.fake import FakeEngine
     from podrender.loudness import integrated_loudness, sub_block_energies
 
-    reference = FakeEngine().synthesize(
-        "a speech like reference signal of about five seconds for measuring the encoder", VoiceSettings("fake", "fake/mid"),
-        Path("."),
-    )
+    text = "a speech like reference signal of about five seconds for measuring the encoder"
+    reference = FakeEngine().synthesize(text, VoiceSettings("fake", "fake/mid"), Path("."))
     x = np.frombuffer(reference.samples, dtype="<i2").astype(np.float64) / 32768.0
     x = x * 10 ** ((audio.loudness - integrated_loudness(sub_block_energies(x, reference.rate))) / 20)
     ints = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")

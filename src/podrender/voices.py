@@ -36,9 +36,9 @@ class Catalog:
         exact = [v for v in self.voices if v.id.casefold() == key]
         if exact:
             return exact
-        short = [v for v in self.voices if v.id.casefold().rsplit("/", 1)[-1] == key]
-        if short:
-            return short
+        by_short = [v for v in self.voices if v.id.casefold().rsplit("/", 1)[-1] == key]
+        if by_short:
+            return by_short
         lang_key = key.rsplit("/", 1)[-1]
         return [v for v in self.voices if lang_key in (lang.casefold() for lang in v.languages)]
 

@@ -61,9 +61,9 @@ class Pyttsx3Engine(Engine):
         # Loading the library and importing the driver is safe before fork; espeak_Initialize is not,
         # and happens only in `synthesize`, inside the worker.
         load_espeak()
-        import pyttsx3.drivers.espeak  # noqa: F401
-
         import warnings
+
+        import pyttsx3.drivers.espeak  # noqa: F401
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -159,8 +159,12 @@ def _list_voices() -> list[tuple[str, str, tuple[str, ...], str | None]]:
 
 @functools.cache
 def _system_data_path() -> str | None:
-    for candidate in ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
-                      "/usr/share/espeak-ng-data", "/usr/lib/espeak-ng-data"):
+    for candidate in (
+        "/usr/lib/x86_64-linux-gnu/espeak-ng-data",
+        "/usr/lib/aarch64-linux-gnu/espeak-ng-data",
+        "/usr/share/espeak-ng-data",
+        "/usr/lib/espeak-ng-data",
+    ):
         if os.path.isdir(candidate):
             return candidate
     return None
