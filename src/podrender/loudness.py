@@ -174,23 +174,35 @@ def limiter_gain(envelope: np.ndarray, rate: int, ceiling_db: float) -> np.ndarr
     None when nothing needs limiting.
 
     Each 10 ms block takes the smallest gain any sample in it or its two neighbours needs, and the
-    gain is interpolated linearly between block centres: both ends of every ramp are at most what
-    the samples under it need, so the result never lets a peak through.
+    gain moves linearly between block centres: both ends of every ramp are at most what the samples
+    under it need, so no peak gets through. Only the ramps next to limited blocks are computed.
     """
     ceiling = 10 ** (ceiling_db / 20)
     if envelope.max(initial=0.0) <= ceiling:
         return None
-    need = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
+    n = len(envelope)
     block = max(1, int(rate * 0.01))
-    count = -(-len(need) // block)
-    padded = np.ones(count * block)
-    padded[: len(need)] = need
+    count = -(-n // block)
+    padded = np.full(count * block, 1.0)
+    np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12), out=padded[:n])
     per_block = padded.reshape(count, block).min(axis=1)
     held = per_block.copy()
     held[1:] = np.minimum(held[1:], per_block[:-1])
     held[:-1] = np.minimum(held[:-1], per_block[1:])
-    centres = np.arange(count) * block + (block - 1) / 2
-    return np.asarray(np.interp(np.arange(len(need)), centres, held))
+    gain = np.ones(n)
+    half = block // 2
+    if held[0] < 1:
+        gain[: min(n, half)] = held[0]
+    if held[-1] < 1:
+        gain[(count - 1) * block + half :] = held[-1]
+    seg = np.flatnonzero((held[:-1] < 1) | (held[1:] < 1))
+    if len(seg):
+        offsets = np.arange(block)
+        pos = (seg * block + half)[:, None] + offsets[None, :]
+        values = held[seg, None] + (held[seg + 1] - held[seg])[:, None] * (offsets[None, :] / block)
+        keep = pos < n
+        gain[pos[keep]] = values[keep]
+    return gain
 
 
 def limit(x: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray:
@@ -215,11 +227,18 @@ def _candidate_envelope(x: np.ndarray, threshold: float) -> np.ndarray:
     return env
 
 
+def _block_mean(values: np.ndarray, step: int, blocks: int) -> np.ndarray:
+    padded = np.ones(blocks * step)
+    padded[: len(values)] = values
+    return np.asarray(padded.reshape(blocks, step).mean(axis=1))
+
+
 def level(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> Levelled:
     """Bring `x` (floats in -1..1) to the target loudness with its true peak under the ceiling.
 
-    The limiter's gain moves slowly next to the K-filter's few-millisecond response, so after
-    limiting the block energies are re-measured on the limited signal only when it was limited.
+    While searching for the gain, the effect of the limiter on each 100 ms block is estimated from
+    the mean square of its gain over the block (it moves slowly next to the K-filter's response);
+    the final energies are measured on the levelled signal itself.
     """
     energies = sub_block_energies(x, rate)
     measured = integrated_loudness(energies)
@@ -228,26 +247,40 @@ def level(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> 
     ceiling_db = ceiling_dbtp - ENCODER_MARGIN_DB
     ceiling = 10 ** (ceiling_db / 20)
     gain_db = target_lufs - measured
-    # Peaks are examined where they could reach the ceiling even 6 dB above the first gain.
-    env = _candidate_envelope(x, ceiling / 10 ** ((gain_db + 6) / 20) / 1.5)
-    y = x
-    loud = measured
-    for _ in range(3):
+    # Inter-sample peaks are examined where they could reach the ceiling even 3 dB above this gain.
+    env = _candidate_envelope(x, ceiling / 10 ** ((gain_db + 3) / 20) / 1.5)
+    step = int(round(rate * SUB_BLOCK_SECONDS))
+    lim: np.ndarray | None = None
+    for _ in range(4):
         g = 10 ** (gain_db / 20)
         lim = limiter_gain(env * g, rate, ceiling_db)
-        y = x * g if lim is None else x * g * lim
-        energies = sub_block_energies(y, rate)
-        loud = integrated_loudness(energies)
-        shortfall = target_lufs - loud
-        if lim is None or shortfall < 0.1 or gain_db > 30:
+        if lim is None:
+            break
+        estimate = energies * (g * g) * _block_mean(lim * lim, step, len(energies))
+        shortfall = target_lufs - integrated_loudness(estimate)
+        if shortfall < 0.05 or gain_db > 30:
             break
         gain_db += shortfall
     g = 10 ** (gain_db / 20)
-    peak_env = env * g if lim is None else env * g * lim
+    if lim is None:
+        y = x * g
+        final = energies * (g * g)
+        peak_env = env * g
+    else:
+        y = x * (g * lim)
+        final = sub_block_energies(y, rate)
+        shortfall = target_lufs - integrated_loudness(final)
+        if shortfall > 0.1 and gain_db < 30:  # the estimate was optimistic: one measured correction
+            gain_db += shortfall
+            g = 10 ** (gain_db / 20)
+            lim = limiter_gain(env * g, rate, ceiling_db)
+            gain = g if lim is None else g * lim
+            y = x * gain
+            final = sub_block_energies(y, rate)
+        peak_env = env * (g if lim is None else g * lim)
     peak = float(peak_env.max(initial=0.0))
-    del ceiling
     true_peak = 20 * math.log10(peak) if peak > 0 else -math.inf
-    return Levelled(np.asarray(y), gain_db, loud, true_peak, tuple(float(v) for v in energies))
+    return Levelled(np.asarray(y), gain_db, integrated_loudness(final), true_peak, tuple(float(v) for v in final))
 
 
 def warm_up(rate: int = 22050) -> None:
