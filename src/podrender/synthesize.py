@@ -94,7 +94,8 @@ def make_chunk(unit: Unit, audio: AudioSettings, cache_root: Path, codec_gain: f
         "engine_rate": pcm.rate,
         "gain_db": round(result.gain_db, 3),
         "loudness": round(result.loudness + codec_gain, 3),
-        "true_peak": round(result.true_peak + codec_gain, 3),
+        # Before encoding: MP3 adds small overshoots that roughly cancel the codec's level drop.
+        "true_peak": round(result.true_peak, 3),
         "codec_gain_db": codec_gain,
         "energies": [float(f"{e * scale:.6g}") for e in result.energies] + [0.0] * pause_blocks,
     }
