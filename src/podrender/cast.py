@@ -110,9 +110,12 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
         )
 
     warnings += _name_warnings(script, config)
-    host = config.host if config.host else (script.speakers[0] if script.speakers else None)
-    if config.host and script.speakers and config.host.casefold() not in {s.casefold() for s in script.speakers}:
-        warnings.append(f"host '{config.host}' never speaks in this script")
+    host = script.speakers[0] if script.speakers else None
+    if config.host:
+        wanted = config.aliases().get(config.host.casefold(), config.host)
+        host = next((s for s in script.speakers if s.casefold() == wanted.casefold()), wanted)
+        if script.speakers and host not in script.speakers:
+            warnings.append(f"host '{config.host}' never speaks in this script")
     return Cast(
         narrator=roles[config.narrator],
         roles=tuple(roles[s] for s in script.speakers if s != config.narrator),

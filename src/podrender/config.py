@@ -180,7 +180,11 @@ class _Reader:
     def scalar(self, node: yaml.Node, where: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, f"{where} must be a single value, not a list or mapping")
-        return self.loader.construct_object(node)
+        try:
+            return self.loader.construct_object(node)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.fail(node, f"{where}: cannot read the value ({problem})") from None
 
     def string(self, node: yaml.Node, where: str, *, allow_none: bool = False) -> str | None:
         value = self.scalar(node, where)
@@ -200,14 +204,21 @@ class _Reader:
             raise self.fail(node, f"{where} must be between {lo:g} and {hi:g}, not {value}")
         return kind(value)
 
+    def name(self, node: yaml.Node, where: str) -> str:
+        """Text that must be written as text: a number here is a mistake, not a name."""
+        value = self.scalar(node, where)
+        if not isinstance(value, str):
+            raise self.fail(node, f"{where} must be text, not {_kind(value)}")
+        return value
+
     def strings(self, node: yaml.Node, where: str) -> list[tuple[str, int]]:
         if isinstance(node, yaml.ScalarNode):
             if node.tag == "tag:yaml.org,2002:null":
                 return []
-            return [(str(self.string(node, where)), node.start_mark.line + 1)]
+            return [(self.name(node, where), node.start_mark.line + 1)]
         if not isinstance(node, yaml.SequenceNode):
             raise self.fail(node, f"{where} must be a list of text")
-        return [(str(self.string(item, f"{where} item")), item.start_mark.line + 1) for item in node.value]
+        return [(self.name(item, f"{where} item"), item.start_mark.line + 1) for item in node.value]
 
     def table(self, node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
         out = []
@@ -232,9 +243,14 @@ def _kind(value: Any) -> str:
 
 def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = None) -> Config:
     """Parse voices.yaml text. `base_dir` resolves a relative cover path."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     try:
         root = loader.get_single_node()
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", path=path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -250,6 +266,13 @@ def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = N
     if root is None:
         return Config(path=path)
     r = _Reader(path, loader)
+    try:
+        return _build(r, root, path, base_dir)
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", path=path) from None
+
+
+def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None) -> Config:
     values: dict[str, Any] = {"path": path}
     for key, node in r.mapping(root, "voices.yaml", _TOP_KEYS):
         if key == "engine":

@@ -60,6 +60,8 @@ def count_frames(data: bytes) -> FrameCount:
         del b3
     if pos != n:
         raise EncoderError("MP3 chunk is truncated")
+    if frames == 0:
+        raise EncoderError("MP3 chunk is empty")
     return FrameCount(frames, spf, rate)
 
 
@@ -75,6 +77,8 @@ def encoder_identity() -> str:
 
 def encode_mp3(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:
     """Encode mono s16le PCM to a bare CBR MP3 chunk in the episode's format."""
+    if not pcm:
+        raise EncoderError("there is no audio to encode")
     cmd = [
         ffmpeg().path, "-hide_banner", "-nostdin", "-loglevel", "error",
         "-f", "s16le", "-ar", str(in_rate), "-ac", "1", "-i", "pipe:0",

@@ -215,9 +215,14 @@ def _candidate_envelope(x: np.ndarray, threshold: float) -> np.ndarray:
     """|x| with 4x-oversampled peaks filled in wherever |x| exceeds `threshold` (inter-sample
     peaks of band-limited speech stay within a few dB of the sample peaks around them)."""
     env = np.abs(x)
-    idx = np.flatnonzero(env > threshold)
-    if len(idx) == 0:
+    loud = env > threshold
+    if not loud.any():
         return env
+    # The oversampled values stored at a sample describe its neighbourhood: take one on each side.
+    core = loud.copy()
+    loud[1:] |= core[:-1]
+    loud[:-1] |= core[1:]
+    idx = np.flatnonzero(loud)
     phases = _oversampling_phases()
     taps = phases.shape[1]
     half = taps // 2
@@ -262,6 +267,7 @@ def level(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> 
             break
         gain_db += shortfall
     g = 10 ** (gain_db / 20)
+    lim = limiter_gain(env * g, rate, ceiling_db)  # for the gain actually used
     if lim is None:
         y = x * g
         final = energies * (g * g)

@@ -11,6 +11,7 @@ replaces whole words, case-sensitively.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -34,13 +35,13 @@ _QUOTES = str.maketrans(
 _HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_EMPH = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_EMPH = re.compile(r"(?<!\w)(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _CODE = re.compile(r"`([^`]+)`")
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()\"']+[^\s<>()\"'.,;:!?]", re.IGNORECASE)
-_PAREN_URL = re.compile(r"\s*\(\s*(?:https?://|www\.)[^\s()]*\s*\)", re.IGNORECASE)
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>()\"']*[^\s<>()\"'.,;:!?]", re.IGNORECASE)
+_PAREN_URL = re.compile(r"\s*\(\s*(?:[a-z][a-z0-9+.-]*://|www\.)[^\s()]*\s*\)", re.IGNORECASE)
 _EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)\b")
 _HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
-_EMOTICON = re.compile(r"(?<!\w)(?:[:;=8][-o^']?[)(\]\[dDpP/\\|*3]|<3|\^_\^|[)(][-']?[:;])(?!\w)")
+_EMOTICON = re.compile(r"(?<!\w)(?:[:;=][-o^']?[)(\]\[dDpP/\\|*3]|<3|\^_\^|[)(][-']?[:;])(?!\w)")
 _DASH_NUM = re.compile(r"(\d)\s*[–—]\s*(\d)")
 _DASH = re.compile(r"\s*[—–]\s*|\s+-{1,2}\s+")
 _SPACES = re.compile(r"[ \t]+")
@@ -49,7 +50,8 @@ _DOUBLE_COMMA = re.compile(r"([,;:])\s*[,;:]+")
 
 
 def _site(url: str) -> str:
-    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.IGNORECASE).split("/", 1)[0]
+    host = re.sub(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?", "", url, flags=re.IGNORECASE).split("/", 1)[0]
+    host = host.rsplit("@", 1)[-1]
     host = host.split(":", 1)[0]
     return " dot ".join(part for part in host.split(".") if part)
 
@@ -61,29 +63,37 @@ def _code(token: str) -> str:
 
 
 def _is_emoji(ch: str) -> bool:
-    if ch in "\u200d\ufe0f\ufe0e\u20e3":
-        return True
-    cat = unicodedata.category(ch)
-    return cat == "So" or (cat == "Sk" and 0x1F3FB <= ord(ch) <= 0x1F3FF) or 0x1F000 <= ord(ch) <= 0x1FAFF
+    """Pictographs and their joiners; symbols that are read as words (°, ©, ™) are kept."""
+    cp = ord(ch)
+    return (
+        ch in "\u200d\ufe0f\ufe0e\u20e3"
+        or 0x1F000 <= cp <= 0x1FAFF
+        or 0x2600 <= cp <= 0x27BF
+        or 0x2B00 <= cp <= 0x2BFF
+        or 0xE0020 <= cp <= 0xE007F
+    )
 
 
 def apply_lexicon(text: str, lexicon: Sequence[tuple[str, str]]) -> str:
-    """Replace whole words (case-sensitive) with their respellings; longest entries first."""
-    for word, say in sorted(lexicon, key=lambda e: -len(e[0])):
-        text = re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", say.replace("\\", "\\\\"), text)
-    return text
+    """Replace whole words (case-sensitive) with their respellings, in one pass, longest first,
+    so a respelling is never itself respelled."""
+    table = {word: say for word, say in lexicon if word}
+    if not table:
+        return text
+    words = "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+    return re.sub(rf"(?<!\w)(?:{words})(?!\w)", lambda m: table[m.group(0)], text)
 
 
 def spoken_text(text: str, lexicon: Sequence[tuple[str, str]] = ()) -> str:
     """What the engine is asked to say for `text`."""
-    s = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).translate(_QUOTES)
+    s = unicodedata.normalize("NFC", html.unescape(text)).translate(_ZERO_WIDTH).translate(_QUOTES)
     s = "".join(ch for ch in s if ch == "\n" or unicodedata.category(ch)[0] != "C")
     s = _HTML.sub(" ", s)
     s = _IMAGE.sub(r"\1", s)
     s = _LINK.sub(r"\1", s)
     s = _CODE.sub(lambda m: _code(m.group(1)), s)
     s = _PAREN_URL.sub("", s)
-    s = _URL.sub(lambda m: _site(m.group(0)), s)
+    s = _URL.sub(lambda m: _site(m.group(0)), s).replace("://", " ")
     s = _EMAIL.sub(lambda m: f"{m.group(1).replace('.', ' dot ')} at {_site(m.group(2))}", s)
     s = _HANDLE.sub(lambda m: "at " + m.group(1).replace("_", " "), s)
     s = _EMPH.sub(r"\2", s)
@@ -104,7 +114,7 @@ def spoken_text(text: str, lexicon: Sequence[tuple[str, str]] = ()) -> str:
     return "\n\n".join(paragraphs)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?P<close>[\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr|No|approx|cf)\.|\b[A-Z]\.)$")
 
 
@@ -113,10 +123,9 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        piece = text[start : m.start()].rstrip("\"')] ")
-        if _ABBREV.search(piece):
+        if _ABBREV.search(text[start : m.start()]):
             continue
-        out.append(text[start : m.start()].strip())
+        out.append(text[start : m.end("close")].strip())
         start = m.end()
     tail = text[start:].strip()
     if tail:
@@ -150,11 +159,11 @@ def _hard_split(sentence: str, max_chars: int) -> list[str]:
     while len(rest) > max_chars:
         cut = rest.rfind(", ", 0, max_chars)
         if cut < max_chars // 3:
-            cut = rest.rfind(" ", 0, max_chars)
-        if cut <= 0:
-            cut = max_chars
-        out.append(rest[: cut + 1].strip())
-        rest = rest[cut + 1 :].strip()
+            spaces = [m.start() for m in re.finditer(r"\s", rest[: max_chars + 1])]
+            cut = spaces[-1] if spaces else -1
+        end = cut + 1 if cut > 0 else max_chars  # keep the comma; with no break at all, cut hard
+        out.append(rest[:end].strip())
+        rest = rest[end:].strip()
     if rest:
         out.append(rest)
     return out

@@ -39,8 +39,13 @@ class Catalog:
         by_short = [v for v in self.voices if v.id.casefold().rsplit("/", 1)[-1] == key]
         if by_short:
             return by_short
-        lang_key = key.rsplit("/", 1)[-1]
-        return [v for v in self.voices if lang_key in (lang.casefold() for lang in v.languages)]
+        family, _, lang_key = key.rpartition("/")
+        return [
+            v
+            for v in self.voices
+            if lang_key in (lang.casefold() for lang in v.languages)
+            and (not family or v.id.casefold().startswith(family + "/"))
+        ]
 
     def resolve(self, spec: str) -> str:
         """The full voice id for `spec` (`gmw/en-us+f3` or `en-us+f3`); raises UnknownVoice."""
