@@ -105,6 +105,10 @@ def _block_weights(rate: int, step: int) -> np.ndarray:
     return np.asarray(power * weights / (step * step))
 
 
+#: Blocks transformed at once; small batches keep the working set small and its memory reused.
+FFT_BATCH = 128
+
+
 def sub_block_energies(x: np.ndarray, rate: int) -> np.ndarray:
     """Mean square of the K-weighted signal per 100 ms sub-block (a partial last block counts).
 
@@ -115,14 +119,22 @@ def sub_block_energies(x: np.ndarray, rate: int) -> np.ndarray:
     if len(x) == 0:
         return np.zeros(0)
     full = -(-len(x) // step)
-    padded = np.zeros(full * step, dtype=np.float64)
-    padded[: len(x)] = x
-    spectra = np.fft.rfft(padded.reshape(full, step), axis=1)
-    # einsum, not @: matrix products go to a multi-threaded BLAS that fights the other workers.
-    energies = np.einsum("ij,j->i", spectra.real**2 + spectra.imag**2, _block_weights(rate, step))
+    weights = _block_weights(rate, step)
+    energies = np.empty(full)
+    buffer = np.empty((FFT_BATCH, step))
+    for first in range(0, full, FFT_BATCH):
+        rows = min(FFT_BATCH, full - first)
+        chunk = x[first * step : (first + rows) * step]
+        flat = buffer[:rows].reshape(-1)
+        flat[: len(chunk)] = chunk
+        flat[len(chunk) :] = 0.0
+        spectra = np.fft.rfft(buffer[:rows], axis=1)
+        pairs = spectra.view(np.float64).reshape(rows, -1, 2)
+        # einsum, not @: matrix products go to a multi-threaded BLAS that fights the other workers.
+        energies[first : first + rows] = np.einsum("ijk,ijk,j->i", pairs, pairs, weights)
     tail = len(x) - (full - 1) * step
     energies[-1] *= step / tail
-    return np.asarray(energies)
+    return energies
 
 
 def integrated_loudness(energies: Sequence[float] | np.ndarray) -> float:
@@ -169,27 +181,33 @@ def true_peak_db(x: np.ndarray) -> float:
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def limiter_gain(envelope: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray | None:
-    """Per-sample gain (<= 1) that keeps `envelope` under the ceiling, ramping over 10 ms blocks;
-    None when nothing needs limiting.
+#: The limiter works in blocks of this length; its gain ramps linearly between block centres.
+LIMITER_BLOCK_SECONDS = 0.01
 
-    Each 10 ms block takes the smallest gain any sample in it or its two neighbours needs, and the
-    gain moves linearly between block centres: both ends of every ramp are at most what the samples
-    under it need, so no peak gets through. Only the ramps next to limited blocks are computed.
+
+def _block_peaks(envelope: np.ndarray, block: int) -> np.ndarray:
+    count = -(-len(envelope) // block)
+    padded = np.zeros(count * block, dtype=envelope.dtype)
+    padded[: len(envelope)] = envelope
+    return np.asarray(padded.reshape(count, block).max(axis=1))
+
+
+def _held_gains(peaks: np.ndarray, ceiling: float) -> np.ndarray:
+    """Per block: the smallest gain that block or either neighbour needs to stay under the ceiling."""
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    held = need.copy()
+    held[1:] = np.minimum(held[1:], need[:-1])
+    held[:-1] = np.minimum(held[:-1], need[1:])
+    return held
+
+
+def _ramp(held: np.ndarray, n: int, block: int) -> np.ndarray:
+    """Per-sample gain moving linearly between block centres; only ramps next to limited blocks are built.
+
+    Both ends of every ramp are at most what the samples under it need, so no peak gets through.
     """
-    ceiling = 10 ** (ceiling_db / 20)
-    if envelope.max(initial=0.0) <= ceiling:
-        return None
-    n = len(envelope)
-    block = max(1, int(rate * 0.01))
-    count = -(-n // block)
-    padded = np.full(count * block, 1.0)
-    np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12), out=padded[:n])
-    per_block = padded.reshape(count, block).min(axis=1)
-    held = per_block.copy()
-    held[1:] = np.minimum(held[1:], per_block[:-1])
-    held[:-1] = np.minimum(held[:-1], per_block[1:])
-    gain = np.ones(n)
+    count = len(held)
+    gain = np.ones(n, dtype=np.float32)
     half = block // 2
     if held[0] < 1:
         gain[: min(n, half)] = held[0]
@@ -203,6 +221,16 @@ def limiter_gain(envelope: np.ndarray, rate: int, ceiling_db: float) -> np.ndarr
         keep = pos < n
         gain[pos[keep]] = values[keep]
     return gain
+
+
+def limiter_gain(envelope: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray | None:
+    """Per-sample gain (<= 1) that keeps `envelope` under the ceiling with 10 ms ramps; None when
+    nothing needs limiting."""
+    ceiling = 10 ** (ceiling_db / 20)
+    if envelope.max(initial=0.0) <= ceiling:
+        return None
+    block = max(1, int(rate * LIMITER_BLOCK_SECONDS))
+    return _ramp(_held_gains(_block_peaks(envelope, block), ceiling), len(envelope), block)
 
 
 def limit(x: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray:
@@ -226,64 +254,66 @@ def _candidate_envelope(x: np.ndarray, threshold: float) -> np.ndarray:
     phases = _oversampling_phases()
     taps = phases.shape[1]
     half = taps // 2
-    padded = np.concatenate((np.zeros(half), x, np.zeros(taps)))
+    padded = np.concatenate((np.zeros(half, dtype=x.dtype), x, np.zeros(taps, dtype=x.dtype)))
     windows = padded[idx[:, None] + np.arange(taps)[None, :]]
     env[idx] = np.maximum(env[idx], np.abs(np.einsum("ik,pk->ip", windows, phases)).max(axis=1))
     return env
 
 
-def _block_mean(values: np.ndarray, step: int, blocks: int) -> np.ndarray:
-    padded = np.ones(blocks * step)
-    padded[: len(values)] = values
-    return np.asarray(padded.reshape(blocks, step).mean(axis=1))
+def _per_sub_block(held: np.ndarray, block: int, step: int, blocks: int) -> np.ndarray:
+    """Mean square of the limiter's block gains over each 100 ms sub-block."""
+    owner = np.minimum((np.arange(len(held)) * block + block // 2) // step, blocks - 1)
+    total = np.bincount(owner, weights=held * held, minlength=blocks)
+    count = np.bincount(owner, minlength=blocks)
+    return np.asarray(np.where(count > 0, total / np.maximum(count, 1), 1.0))
 
 
 def level(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> Levelled:
     """Bring `x` (floats in -1..1) to the target loudness with its true peak under the ceiling.
 
-    While searching for the gain, the effect of the limiter on each 100 ms block is estimated from
-    the mean square of its gain over the block (it moves slowly next to the K-filter's response);
-    the final energies are measured on the levelled signal itself.
+    The gain search works on 10 ms block peaks and 100 ms block energies only: the limiter's effect
+    on a block's energy is estimated from the mean square of its gain there (it moves slowly next to
+    the K-filter's response). The levelled signal is built and measured once at the end, with one
+    measured correction when the estimate was optimistic.
     """
     energies = sub_block_energies(x, rate)
     measured = integrated_loudness(energies)
     if not math.isfinite(measured):
         return Levelled(x, 0.0, measured, true_peak_db(x), tuple(float(v) for v in energies))
-    ceiling_db = ceiling_dbtp - ENCODER_MARGIN_DB
-    ceiling = 10 ** (ceiling_db / 20)
+    ceiling = 10 ** ((ceiling_dbtp - ENCODER_MARGIN_DB) / 20)
     gain_db = target_lufs - measured
     # Inter-sample peaks are examined where they could reach the ceiling even 3 dB above this gain.
     env = _candidate_envelope(x, ceiling / 10 ** ((gain_db + 3) / 20) / 1.5)
     step = int(round(rate * SUB_BLOCK_SECONDS))
-    lim: np.ndarray | None = None
-    for _ in range(4):
+    block = max(1, int(rate * LIMITER_BLOCK_SECONDS))
+    peaks = _block_peaks(env, block)
+
+    def attempt(gain_db: float) -> tuple[np.ndarray, np.ndarray | None]:
         g = 10 ** (gain_db / 20)
-        lim = limiter_gain(env * g, rate, ceiling_db)
-        if lim is None:
+        held = _held_gains(peaks * g, ceiling)
+        if held.min() >= 1.0:
+            return x * g, None
+        gain = _ramp(held, len(x), block)
+        return x * (g * gain), gain
+
+    for _ in range(4):
+        held = _held_gains(peaks * 10 ** (gain_db / 20), ceiling)
+        if held.min() >= 1.0:
             break
-        estimate = energies * (g * g) * _block_mean(lim * lim, step, len(energies))
+        estimate = energies * 10 ** (gain_db / 10) * _per_sub_block(held, block, step, len(energies))
         shortfall = target_lufs - integrated_loudness(estimate)
         if shortfall < 0.05 or gain_db > 30:
             break
         gain_db += shortfall
-    g = 10 ** (gain_db / 20)
-    lim = limiter_gain(env * g, rate, ceiling_db)  # for the gain actually used
-    if lim is None:
-        y = x * g
-        final = energies * (g * g)
-        peak_env = env * g
-    else:
-        y = x * (g * lim)
+    y, lim = attempt(gain_db)
+    final = sub_block_energies(y, rate) if lim is not None else energies * 10 ** (gain_db / 10)
+    shortfall = target_lufs - integrated_loudness(final)
+    if lim is not None and shortfall > 0.2 and gain_db < 30:
+        gain_db += shortfall
+        y, lim = attempt(gain_db)
         final = sub_block_energies(y, rate)
-        shortfall = target_lufs - integrated_loudness(final)
-        if shortfall > 0.1 and gain_db < 30:  # the estimate was optimistic: one measured correction
-            gain_db += shortfall
-            g = 10 ** (gain_db / 20)
-            lim = limiter_gain(env * g, rate, ceiling_db)
-            gain = g if lim is None else g * lim
-            y = x * gain
-            final = sub_block_energies(y, rate)
-        peak_env = env * (g if lim is None else g * lim)
+    g = 10 ** (gain_db / 20)
+    peak_env = env * g if lim is None else env * (g * lim)
     peak = float(peak_env.max(initial=0.0))
     true_peak = 20 * math.log10(peak) if peak > 0 else -math.inf
     return Levelled(np.asarray(y), gain_db, integrated_loudness(final), true_peak, tuple(float(v) for v in final))

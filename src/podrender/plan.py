@@ -4,17 +4,49 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from dataclasses import asdict, dataclass
 
 from podrender.cast import Cast
 from podrender.chapters import ChapterPlan
 from podrender.config import AudioSettings, Config
 from podrender.engines import VoiceSettings
-from podrender.normalize import split_for_engine, spoken_text
+from podrender.normalize import sentences, split_for_engine, spoken_text
 from podrender.script import Script
 
 #: Bump when anything about how a chunk is made changes, so old cache entries are not reused.
 CHUNK_FORMAT = 1
+
+
+#: Turns longer than twice this are cut into pieces of at least this many characters...
+UNIT_MIN_CHARS = 200
+#: ...ending after a sentence whose checksum is divisible by this (about one sentence in three).
+UNIT_BOUNDARY_ODDS = 3
+
+
+def unit_pieces(text: str, max_chars: int) -> list[str]:
+    """Cut a long turn into units of a few sentences, so an edit re-makes only the piece it touches.
+
+    Where a piece ends depends only on the sentence that ends it (content-defined, like rsync's
+    chunking), not on the length of what came before: an edit that adds or removes words moves
+    no boundary except, at most, the edited sentence's own. No piece exceeds `max_chars`.
+    """
+    if len(text) <= 2 * UNIT_MIN_CHARS and len(text) <= max_chars:
+        return [text]
+    parts = [p for para in text.split("\n\n") for s in sentences(para) for p in split_for_engine(s, max_chars)]
+    pieces: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + 1 + len(part) > max_chars:
+            pieces.append(current)
+            current = ""
+        current = f"{current} {part}" if current else part
+        if len(current) >= UNIT_MIN_CHARS and zlib.crc32(part.encode("utf-8")) % UNIT_BOUNDARY_ODDS == 0:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -92,7 +124,7 @@ def make_plan(
         if not said:
             dropped.append((turn.line, "nothing to say after removing markup, links and emoji"))
             continue
-        for piece in split_for_engine(said, max_chars):
+        for piece in unit_pieces(said, max_chars):
             pieces.append((turn.index, role.name, role.voice, piece, turn.line))
 
     units: list[Unit] = []

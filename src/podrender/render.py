@@ -173,10 +173,10 @@ def render(
         if missing:
             import numpy  # noqa: F401 - loaded once here so every forked worker inherits it
 
-            from podrender.loudness import warm_up
+            from podrender.synthesize import prepare_workers
 
             get_engine(config.engine).preload()
-            warm_up()
+            prepare_workers()
 
             from podrender.synthesize import make_chunk, measure_codec_gain
 
