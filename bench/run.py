@@ -175,9 +175,9 @@ def long_script(text: str, repetitions: int, config: Config) -> str:
     Narration paragraphs (before the first and after the last labeled block) get the narrator's
     label so they stay narration once more turns follow, except the opening ones of the first copy,
     which are narration anyway (so the first labeled speaker, the host that chapters follow, stays
-    the same). From the second copy on every spoken line ends in ' (Part N)', so no chunk repeats an
-    earlier one (the cache would otherwise dedupe them). Lines the parser skips (skip rules, a
-    paragraph repeating the title) are copied unchanged, so they stay skipped."""
+    the same). From the second copy on, every sentence gets ' (N)' before its final mark, so no
+    unit repeats an earlier one (the cache would otherwise dedupe them). Lines the parser skips
+    (skip rules, a paragraph repeating the title) are copied unchanged, so they stay skipped."""
     known = {k.casefold(): v for k, v in config.aliases().items()}
     script = parse_script(text, config)
     lines = text.rstrip("\n").split("\n")
@@ -226,9 +226,10 @@ def long_script(text: str, repetitions: int, config: Config) -> str:
                     if i in narration and (n > 1 or i > blocks[first][0]):
                         line = f"{config.narrator}: {line}"
                     if n > 1:
-                        # Capitalized, so after a '?' it is a sentence of its own and the host's
-                        # questions still open chapters as in the sample.
-                        line = f"{line} (Part {n})"
+                        # Every sentence carries the copy number before its final mark, so no unit
+                        # (turns are cut into units of a few sentences) repeats an earlier one, and
+                        # the host's questions still end in '?' and open chapters as in the sample.
+                        line = re.sub(r"([.!?])(?=[\"'”’)\]]*(?:\s|$))", rf" ({n})\1", line)
                 out.append(line)
             out.append("")
         copies.append("\n".join(out))

@@ -140,13 +140,19 @@ def test_engine_silence_or_empty_output_is_detected(tmp_path: Path, config, monk
 
 
 def test_hung_worker_is_killed_at_the_timeout(tmp_path: Path, config, monkeypatch) -> None:
+    import tempfile
+
     import podrender.render as render_module
 
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr(render_module, "turn_timeout", lambda unit: 1.0)
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 5")
     with pytest.raises(EngineError, match=r"did not finish within 1 s"):
         render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
+    assert list(scratch.iterdir()) == []  # the killed workers' scratch folders are gone too
 
 
 def test_manifest_and_tag_agree(tmp_path: Path, config) -> None:

@@ -140,8 +140,8 @@ def render(
     progress: Callable[[Progress], None] | None = None,
 ) -> RenderResult:
     """Render `text` to an MP3 episode with its manifest; returns what was made."""
-    with tempfile.TemporaryDirectory(prefix="podrender-cache-") as scratch:
-        cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch))
+    with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch:
+        cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
         prepared = prepare(text, config, source=source, policy=policy, audio=audio, cache=cache)
         plan = prepared.plan
@@ -188,7 +188,7 @@ def render(
                 cache.put_json(codec_name, codec_gain)
 
             def work(task: Task) -> dict[str, Any]:
-                return make_chunk(plan.units[task.id], plan.audio, cache.root, codec_gain)
+                return make_chunk(plan.units[task.id], plan.audio, cache.root, codec_gain, Path(scratch))
 
             def done(task: Task, meta: dict[str, Any]) -> None:
                 for unit in by_key[plan.units[task.id].key]:

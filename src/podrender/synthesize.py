@@ -92,10 +92,13 @@ def measure_codec_gain(audio: AudioSettings) -> float:
     return round(gain, 3) if abs(gain) < 3 else 0.0
 
 
-def make_chunk(unit: Unit, audio: AudioSettings, cache_root: Path, codec_gain: float = 0.0) -> dict[str, Any]:
-    """Build, store and describe the chunk for `unit`. `codec_gain` is `measure_codec_gain(audio)`."""
+def make_chunk(
+    unit: Unit, audio: AudioSettings, cache_root: Path, codec_gain: float = 0.0, scratch: Path | None = None
+) -> dict[str, Any]:
+    """Build, store and describe the chunk for `unit`. `codec_gain` is `measure_codec_gain(audio)`;
+    `scratch` is a folder the caller removes, so a killed worker leaves nothing behind."""
     engine = get_engine(unit.voice.engine)
-    work = Path(tempfile.mkdtemp(prefix="podrender-"))
+    work = Path(tempfile.mkdtemp(prefix="unit-", dir=scratch))
     try:
         pcm = engine.synthesize(unit.text, unit.voice, work)
     finally:
