@@ -8,6 +8,7 @@ and a hung or crashed engine takes only its own process down.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import time
 from collections import deque
@@ -32,9 +33,16 @@ class Task:
     timeout: float
 
 
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _child(work: Callable[[Task], Any], task: Task, conn: Connection) -> None:
+    # A group of its own: Ctrl-C reaches the parent only, and the parent can kill the worker
+    # together with anything it started (ffmpeg), so nothing keeps running or holds a pipe.
+    os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     try:
         result = work(task)
         conn.send(("ok", result))
@@ -81,9 +89,14 @@ def run_tasks(
                 task = pending.popleft()
                 reader, writer = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, args=(work, task, writer), daemon=True)
-                proc.start()
+                # No interruption between the fork and the bookkeeping that lets us kill the worker.
+                signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+                try:
+                    proc.start()
+                    running[reader] = (task, proc, time.monotonic() + task.timeout)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
                 writer.close()
-                running[reader] = (task, proc, time.monotonic() + task.timeout)
             soonest = min(deadline for _, _, deadline in running.values())
             ready = wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
             for conn in ready:
@@ -103,18 +116,25 @@ def run_tasks(
             now = time.monotonic()
             for conn, (task, proc, deadline) in list(running.items()):
                 if now >= deadline:
-                    proc.kill()
-                    proc.join()
+                    _kill(proc)
                     conn.close()
                     del running[conn]
                     failed(task, f"the engine did not finish within {task.timeout:.0f} s")
     finally:
         for conn, (_, proc, _) in running.items():
-            proc.kill()
-            proc.join()
+            _kill(proc)
             conn.close()
     if given_up:
         raise EngineError(given_up[0])
+
+
+def _kill(proc: Any) -> None:
+    """Kill a worker and everything in its process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, TypeError):
+        proc.kill()
+    proc.join()
 
 
 def call_in_child(fn: Callable[[], R], timeout: float = 60.0, label: str = "engine") -> R:
