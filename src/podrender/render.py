@@ -207,7 +207,8 @@ def render(
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
         write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
-        cached = {u.index: u.key not in {m.key for m in missing} for u in plan.units}
+        made = {u.key for u in missing}
+        cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
         manifest_path = target.with_suffix(".json")
         write_manifest(manifest_path, manifest)
