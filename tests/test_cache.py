@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from podrender.cache import Cache, atomic_write, default_cache_dir
+from podrender.cache import Cache, Facts, atomic_write, default_cache_dir
 from podrender.errors import CacheError
 
 
@@ -227,13 +227,18 @@ def test_info_and_clear_on_a_cache_that_does_not_exist(tmp_path: Path) -> None:
     assert cache.prune() == 0
 
 
-def test_json_side_files(tmp_path: Path) -> None:
-    cache = Cache(tmp_path / "c")
-    assert cache.get_json("voices.json") is None
-    cache.put_json("voices.json", {"engine": "fake", "voices": [1, 2]})
-    assert cache.get_json("voices.json") == {"engine": "fake", "voices": [1, 2]}
-    (cache.root / "voices.json").write_text("{broken")
-    assert cache.get_json("voices.json") is None
+def test_facts_round_trip_and_survive_damage(tmp_path: Path) -> None:
+    facts = Facts(tmp_path / "f")
+    assert facts.get("voices.json") is None
+    facts.put("voices.json", {"engine": "fake", "voices": [1, 2]})
+    assert facts.get("voices.json") == {"engine": "fake", "voices": [1, 2]}
+    (facts.root / "voices.json").write_text("{broken")
+    assert facts.get("voices.json") is None
+
+
+def test_facts_default_to_the_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert Facts().root == tmp_path / "xdg" / "podrender" / "facts"
 
 
 # --- location and errors ------------------------------------------------------------------------------

@@ -155,15 +155,25 @@ class Cache:
             self.discard(key)
         return len(entries)
 
-    def get_json(self, name: str) -> Any:
+
+class Facts:
+    """Small facts measured about this machine's engine and encoder (the voice list, the codec's
+    level change), remembered under names that include the tools' identities, so they never go
+    stale. They live beside the chunk cache's default place whatever --cache-dir says: they
+    describe the installed tools, not any episode."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_cache_dir() / "facts"
+
+    def get(self, name: str) -> Any:
         try:
             return json.loads((self.root / name).read_bytes())
         except (OSError, ValueError):
             return None
 
-    def put_json(self, name: str, value: Any) -> None:
+    def put(self, name: str, value: Any) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             atomic_write(self.root / name, json.dumps(value).encode())
         except OSError:
-            pass
+            pass  # only a missed shortcut: the fact is measured again next time

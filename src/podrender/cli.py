@@ -153,13 +153,12 @@ def render(
 @click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
 def inspect(script: Path, voices: Path | None, chapters: str | None, as_json: bool) -> None:
     """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
-    from podrender.cache import Cache, default_cache_dir
     from podrender.render import prepare
     from podrender.sheet import cast_sheet, format_sheet
 
     try:
         config = _config(voices)
-        prepared = prepare(_read(script), config, source=str(script), policy=chapters, cache=Cache(default_cache_dir()))
+        prepared = prepare(_read(script), config, source=str(script), policy=chapters)
     except PodrenderError as exc:
         raise _fail(exc) from None
     sheet = cast_sheet(prepared)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from podrender.cache import Cache, default_cache_dir
+from podrender.cache import Cache, Facts, default_cache_dir
 from podrender.cast import Cast, build_cast
 from podrender.chapters import ChapterPlan, build_chapters
 from podrender.config import AudioSettings, Config
@@ -67,20 +67,34 @@ def slugify(title: str) -> str:
     return slug[:60].rstrip("-") or "episode"
 
 
-def load_catalog(engine: Engine, cache: Cache | None = None) -> Catalog:
-    """The engine's voices; remembered in the cache folder, keyed by the engine's identity."""
-    name = f"voices-{re.sub(r'[^A-Za-z0-9]+', '_', engine.name + '_' + engine.identity())[:120]}.json"
-    if cache is not None:
-        stored = cache.get_json(name)
-        if isinstance(stored, dict):
-            try:
-                return Catalog.from_json(stored)
-            except (KeyError, AssertionError, TypeError, IndexError):
-                pass
+def load_catalog(engine: Engine, facts: Facts | None = None) -> Catalog:
+    """The engine's voices, remembered per engine identity (listing them needs a worker process)."""
+    facts = facts or Facts()
+    digest = hashlib.sha256(f"{engine.name}|{engine.identity()}".encode()).hexdigest()[:16]
+    name = f"voices-{engine.name}-{digest}.json"
+    stored = facts.get(name)
+    if isinstance(stored, dict):
+        try:
+            return Catalog.from_json(stored)
+        except (KeyError, AssertionError, TypeError, IndexError):
+            pass
     catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
-    if cache is not None:
-        cache.put_json(name, catalog.to_json())
+    facts.put(name, catalog.to_json())
     return catalog
+
+
+def codec_gain(audio: AudioSettings, facts: Facts | None = None) -> float:
+    """The encoder's level change at these settings (see synthesize.measure_codec_gain), remembered."""
+    from podrender.synthesize import measure_codec_gain
+
+    facts = facts or Facts()
+    name = "codec-" + hashlib.sha256(f"{encoder_identity()}|{audio}".encode()).hexdigest()[:16] + ".json"
+    stored = facts.get(name)
+    if isinstance(stored, float):
+        return stored
+    gain = measure_codec_gain(audio)
+    facts.put(name, gain)
+    return gain
 
 
 def prepare(
@@ -90,12 +104,11 @@ def prepare(
     source: str = "script",
     policy: str | None = None,
     audio: AudioSettings | None = None,
-    cache: Cache | None = None,
 ) -> Prepared:
     """Parse, cast, choose chapters and plan units. No audio is made."""
     script = parse(text, ParseOptions(aliases=config.aliases(), skip=config.skip))
     engine = get_engine(config.engine)
-    catalog = load_catalog(engine, cache)
+    catalog = load_catalog(engine)
     cast = build_cast(config, script, catalog)
     policy = policy or config.chapters
     chapters = build_chapters(script, cast.host, policy)
@@ -143,7 +156,7 @@ def render(
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch:
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
-        prepared = prepare(text, config, source=source, policy=policy, audio=audio, cache=cache)
+        prepared = prepare(text, config, source=source, policy=policy, audio=audio)
         plan = prepared.plan
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
@@ -178,17 +191,12 @@ def render(
             get_engine(config.engine).preload()
             prepare_workers()
 
-            from podrender.synthesize import make_chunk, measure_codec_gain
+            from podrender.synthesize import make_chunk
 
-            codec_id = hashlib.sha256(f"{encoder_identity()}|{plan.audio}".encode()).hexdigest()[:16]
-            codec_name = f"codec-{codec_id}.json"
-            codec_gain = cache.get_json(codec_name)
-            if not isinstance(codec_gain, float):
-                codec_gain = measure_codec_gain(plan.audio)
-                cache.put_json(codec_name, codec_gain)
+            gain = codec_gain(plan.audio)
 
             def work(task: Task) -> dict[str, Any]:
-                return make_chunk(plan.units[task.id], plan.audio, cache.root, codec_gain, Path(scratch))
+                return make_chunk(plan.units[task.id], plan.audio, cache.root, gain, Path(scratch))
 
             def done(task: Task, meta: dict[str, Any]) -> None:
                 for unit in by_key[plan.units[task.id].key]:
