@@ -212,3 +212,44 @@ def test_signal_mid_render_leaves_no_file_and_the_next_render_resumes(tmp_path: 
     cmd_ref = [*cmd[: cmd.index("-o")], "-o", str(reference), "--no-cache"]
     assert subprocess.run(cmd_ref, capture_output=True, timeout=120).returncode == 0
     assert target.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "bitrate", "samples_per_frame"),
+    [(48000, 2, 96, 1152), (22050, 1, 32, 576), (44100, 1, 128, 1152)],
+)
+def test_audio_settings_reach_the_file(
+    tmp_path: Path, config, rate: int, channels: int, bitrate: int, samples_per_frame: int
+) -> None:
+    from dataclasses import replace
+
+    from mutagen.mp3 import MP3
+
+    audio = replace(config.audio, sample_rate=rate, channels=channels, bitrate=bitrate)
+    result = render(script(3), config, output=tmp_path / "a.mp3", cache_dir=tmp_path / "c", audio=audio)
+    info = MP3(result.path).info
+    assert (info.sample_rate, info.channels, info.bitrate // 1000) == (rate, channels, bitrate)
+    frames = sum(Cache(tmp_path / "c").get(u.key)["frames"] for u in result.prepared.plan.units)
+    assert result.timeline.duration_ms == round(frames * samples_per_frame * 1000 / rate)
+    assert abs(info.length * 1000 - result.timeline.duration_ms) < 60
+
+
+def test_cover_and_metadata_are_written(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
+    (tmp_path / "cover.png").write_bytes(png)
+    voices = VOICES + "episode: {title: My Show, artist: Me, album: Shows, year: 2026, cover: cover.png}\n"
+    config = parse_config(voices, str(tmp_path / "voices.yaml"), tmp_path)
+    result = render(script(2), config, output_dir=tmp_path / "out", cache_dir=tmp_path / "c")
+    assert result.path == tmp_path / "out" / "my-show.mp3"
+    tag = ID3(result.path)
+    assert str(tag["TIT2"]) == "My Show" and str(tag["TPE1"]) == "Me" and str(tag["TALB"]) == "Shows"
+    assert str(tag["TDRC"]) == "2026"
+    (apic,) = tag.getall("APIC")
+    assert apic.mime == "image/png" and apic.data == png
