@@ -151,6 +151,15 @@ def test_usage_errors_exit_2(files: Path) -> None:
     assert run("render", str(files / "talk.txt"), "--jobs", "0").exit_code == 2
 
 
+def test_render_warns_about_fallback_voices(files: Path) -> None:
+    args = ["render", str(files / "talk.txt"), "--voices", str(files / "voices.yaml"), "-o", str(files / "t.mp3"),
+            "--cache-dir", str(files / "c")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Warning: speaker 'Note' is not in voices.yaml; using fallback voice" in result.stderr
+    assert "Note" in result.stdout and "(fallback)" in result.stdout
+
+
 def test_cache_info_and_clear(tmp_path: Path) -> None:
     result = run("cache", "info", "--cache-dir", str(tmp_path))
     assert result.exit_code == 0 and "0 chunks" in result.output

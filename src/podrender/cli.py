@@ -125,6 +125,10 @@ def render(
             bar.__exit__(None, None, None)
     if quiet:
         return
+    for warning in result.prepared.cast.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for line, why in result.prepared.plan.dropped:
+        click.echo(f"Warning: line {line}: {why}", err=True)
     m = result.manifest
     size = result.path.stat().st_size
     click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {result.manifest_path.name}")
