@@ -265,5 +265,55 @@ def doctor(voices: Path | None) -> None:
         raise click.ClickException(f"{problems} problem(s) found")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (this machine only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    help="Renders are kept in DIR/renders/<id>/.",
+)  # fmt: skip
+@voices_option
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Chunk cache folder.")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True, help="Renders run at once.")
+@click.option("--max-queued", type=click.IntRange(0, 1000), default=8, show_default=True, help="Renders that may wait.")
+@click.option(
+    "--time-limit", type=click.FloatRange(1, None), default=900, show_default=True,
+    help="Seconds a render may take before it is stopped.",
+)  # fmt: skip
+def serve(
+    host: str,
+    port: int,
+    output_dir: Path,
+    voices: Path | None,
+    cache_dir: Path | None,
+    workers: int,
+    max_queued: int,
+    time_limit: float,
+) -> None:
+    """Start the web page and JSON API (FastAPI; API docs at /docs)."""
+    try:
+        import uvicorn
+
+        from podrender.web.app import create_app
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the web page needs the 'web' extra ({exc.name} is missing): pip install 'podrender[web]'"
+        ) from None
+    default_voices = None
+    if voices is not None:
+        try:
+            default_voices = voices.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{voices}: cannot be read as UTF-8 text ({exc})") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}; anyone who can reach it can render on this machine.", err=True)
+    app = create_app(
+        output_dir, cache_dir=cache_dir, default_voices=default_voices, workers=workers, max_queued=max_queued,
+        time_limit=time_limit,
+    )  # fmt: skip
+    click.echo(f"podrender serving on http://{host}:{port}/ (API docs at /docs); renders in {output_dir / 'renders'}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     cli(prog_name="podrender")

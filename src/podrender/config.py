@@ -241,8 +241,14 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
-def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = None) -> Config:
-    """Parse voices.yaml text. `base_dir` resolves a relative cover path."""
+def parse_config(
+    text: str, path: str = "voices.yaml", base_dir: Path | None = None, *, allow_files: bool = True
+) -> Config:
+    """Parse voices.yaml text. `base_dir` resolves a relative cover path.
+
+    With `allow_files=False` (text from the web page) nothing in it may name a file to open: an
+    `episode: cover` is a ConfigError.
+    """
     try:
         loader = yaml.SafeLoader(text)
     except yaml.YAMLError as exc:
@@ -267,12 +273,12 @@ def parse_config(text: str, path: str = "voices.yaml", base_dir: Path | None = N
         return Config(path=path)
     r = _Reader(path, loader)
     try:
-        return _build(r, root, path, base_dir)
+        return _build(r, root, path, base_dir, allow_files)
     except RecursionError:
         raise ConfigError("invalid YAML: nested too deeply", path=path) from None
 
 
-def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None) -> Config:
+def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_files: bool = True) -> Config:
     values: dict[str, Any] = {"path": path}
     for key, node in r.mapping(root, "voices.yaml", _TOP_KEYS):
         if key == "engine":
@@ -303,7 +309,7 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None) -> Con
         elif key == "pronounce":
             values["pronounce"] = r.table(node, "pronounce")
         elif key == "episode":
-            values["episode"] = _episode(r, node, base_dir)
+            values["episode"] = _episode(r, node, base_dir, allow_files)
         elif key == "audio":
             values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
     config = Config(**values)
@@ -334,9 +340,11 @@ def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
     return SpeakerConfig(**fields)
 
 
-def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None) -> Episode:
+def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bool = True) -> Episode:
     fields: dict[str, Any] = {}
     for key, vnode in r.mapping(node, "episode", _EPISODE_KEYS):
+        if key == "cover" and not allow_files:
+            raise r.fail(vnode, "episode: cover is not allowed here (voices.yaml from the web page cannot name files)")
         value = r.string(vnode, f"episode: {key}", allow_none=True)
         if key == "cover" and value is not None:
             cover = Path(value).expanduser()

@@ -1,0 +1,529 @@
+"""Renders for the web page: what a request holds, how it is checked, and a bounded queue that
+runs each render in its own process.
+
+podrender's `render()` forks worker processes, and forking from a multi-threaded server is unsafe,
+so every render runs in a fresh interpreter started with multiprocessing's "spawn" context. That
+process calls `podrender.render.render(...)` and reports progress by atomically rewriting
+`status.json` in the job's folder; the server only reads it. Nothing here imports a web framework.
+
+A job's folder, `<output-dir>/renders/<id>/`, holds `script.txt`, `voices.yaml`, `request.json`,
+`status.json` and, when done, `episode.mp3` and its manifest `episode.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+import traceback
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podrender.cache import atomic_write, default_cache_dir
+from podrender.config import Config, SpeakerConfig, parse_config
+from podrender.errors import EngineError, PodrenderError, ScriptError, VoiceError
+from podrender.source import decode_script
+
+if TYPE_CHECKING:
+    from podrender.render import Prepared
+    from podrender.voices import Catalog
+
+#: Job ids are `secrets.token_urlsafe(16)`: 22 characters of A-Z a-z 0-9 - _.
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+STATUSES = ("queued", "running", "done", "failed")
+EPISODE = "episode.mp3"
+MANIFEST = "episode.json"
+STATUS = "status.json"
+#: The message of a job that was queued or running when its server stopped.
+STOPPED = "the server stopped before this render finished; render it again"
+
+
+class PickerError(VoiceError):
+    """A voice chosen in a speaker's picker on the page (not in voices.yaml) is unknown."""
+
+
+class QueueFull(Exception):
+    """No room for another render; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What the page or an API client asks for. `script` is text, never a path."""
+
+    script: str
+    voices: str = ""
+    """voices.yaml text; parsed with `allow_files=False`."""
+    chapters: str | None = None
+    """Chapter policy; None means voices.yaml's (else host)."""
+    speakers: tuple[tuple[str, str], ...] = ()
+    """(speaker, voice) choices from the page's pickers, merged over voices.yaml."""
+    source: str = "script"
+    """A label for messages and the default title (an uploaded file's name), never opened."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    id: str
+    status: str
+    """queued | running | done | failed"""
+    done: int = 0
+    total: int = 0
+    title: str | None = None
+    chapters: tuple[Chapter, ...] = ()
+    error: str | None = None
+    duration_ms: int | None = None
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobStatus:
+        status = data.get("status")
+        return cls(
+            id=str(data["id"]),
+            status=status if status in STATUSES else "failed",
+            done=int(data.get("done") or 0),
+            total=int(data.get("total") or 0),
+            title=data.get("title"),
+            chapters=tuple(
+                Chapter(str(c["title"]), int(c["start_ms"]), int(c["end_ms"])) for c in data.get("chapters") or ()
+            ),
+            error=data.get("error"),
+            duration_ms=data.get("duration_ms"),
+            created=float(data.get("created") or 0.0),
+            started=data.get("started"),
+            finished=data.get("finished"),
+        )
+
+
+@dataclass(frozen=True)
+class JobFiles:
+    """A finished render's files, inside the output folder."""
+
+    episode: Path
+    manifest: Path
+    download_name: str
+    """`<slug-of-title>.mp3`"""
+
+
+class JobQueue(ABC):
+    """Where renders go. Handlers use only this interface, so a distributed queue can replace
+    `LocalProcessQueue` without changing them."""
+
+    @abstractmethod
+    def submit(self, request: RenderRequest) -> str:
+        """Queue a checked request; returns the job's id. Raises QueueFull when there is no room."""
+
+    @abstractmethod
+    def status(self, job_id: str) -> JobStatus | None:
+        """The job's state, or None for an unknown (or malformed) id."""
+
+    @abstractmethod
+    def files(self, job_id: str) -> JobFiles | None:
+        """A finished job's episode and manifest, or None."""
+
+    @abstractmethod
+    def jobs(self, limit: int = 50) -> list[JobStatus]:
+        """The most recent jobs, newest first."""
+
+    def close(self) -> None:
+        """Stop running renders (they are marked failed) and release resources."""
+
+
+# --- turning web input into podrender's objects ----------------------------------------------
+
+
+def safe_source(filename: str | None) -> str:
+    """A label from an uploaded file's name: its last path component, printable, short."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:100]
+    return name if name and name not in (".", "..") else "script"
+
+
+def script_text(data: bytes, source: str = "script") -> str:
+    """Uploaded or pasted bytes -> transcript text (encodings, BOM, line endings), or ScriptError."""
+    if not data.strip():
+        raise ScriptError("is empty; paste a transcript or choose a file", path=source)
+    text = decode_script(data, source)
+    if not text.strip():
+        raise ScriptError("has only whitespace", path=source)
+    return text
+
+
+def merge_speakers(config: Config, speakers: tuple[tuple[str, str], ...]) -> Config:
+    """Apply the page's voice choices: a listed speaker gets the new voice, others are added."""
+    if not speakers:
+        return config
+    aliases = config.aliases()
+    entries = list(config.speakers)
+    for name, voice in speakers:
+        canonical = aliases.get(name.casefold(), name)
+        at = next((i for i, s in enumerate(entries) if s.name.casefold() == canonical.casefold()), None)
+        if at is None:
+            entries.append(SpeakerConfig(name=canonical, voice=voice))
+        else:
+            entries[at] = replace(entries[at], voice=voice, voice_line=0)
+    return replace(config, speakers=tuple(entries))
+
+
+def build_config(request: RenderRequest) -> Config:
+    """voices.yaml text (no file may be named in it) with the pickers' choices merged in."""
+    config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
+    return merge_speakers(config, request.speakers)
+
+
+def check_request(request: RenderRequest) -> Prepared:
+    """Everything a render decides before making audio; raises the PodrenderError a render would.
+
+    voices.yaml is read first (its mistakes name it), then the pickers' voices (PickerError), then
+    the script is prepared with the merged voices, exactly as `podrender inspect` does.
+    """
+    from podrender.render import prepare
+    from podrender.voices import UnknownVoice
+
+    config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
+    catalog = catalog_for(config.engine)
+    for name, voice in request.speakers:
+        try:
+            catalog.resolve(voice)
+        except UnknownVoice as exc:
+            raise PickerError(str(exc), path=f"voice for '{name}'") from None
+    config = merge_speakers(config, request.speakers)
+    return prepare(request.script, config, source=request.source, policy=request.chapters)
+
+
+_catalog_lock = threading.Lock()
+_catalogs_listed: set[tuple[str, str, str]] = set()
+
+
+def catalog_for(engine_name: str) -> Catalog:
+    """The engine's voice catalog, safe to call from a threaded server.
+
+    Listing voices may fork a child (pyttsx3 does); the first call per engine lists them in a
+    spawned process instead, which leaves them remembered for `load_catalog` here to read.
+    """
+    from podrender.engines import get_engine
+    from podrender.render import load_catalog
+
+    engine = get_engine(engine_name)
+    key = (engine.name, engine.identity(), str(default_cache_dir()))  # where load_catalog remembers them
+    with _catalog_lock:
+        if key not in _catalogs_listed:
+            _list_voices_in_fresh_process(engine_name)
+            _catalogs_listed.add(key)
+    return load_catalog(engine)
+
+
+def _list_voices_in_fresh_process(engine_name: str, timeout: float = 90.0) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    reader, writer = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_list_voices, args=(engine_name, writer), name="podrender-voices")
+    proc.start()
+    writer.close()
+    try:
+        if not reader.poll(timeout):
+            raise EngineError(f"listing the voices of engine '{engine_name}' took longer than {timeout:.0f} s")
+        try:
+            kind, message = reader.recv()
+        except EOFError:
+            kind, message = "error", f"listing the voices of engine '{engine_name}' failed (the process died)"
+    finally:
+        reader.close()
+        _stop(proc, grace=1.0)
+    if kind != "ok":
+        raise EngineError(message)
+
+
+def _list_voices(engine_name: str, conn: Connection) -> None:
+    """In a spawned process: list (and so remember) the engine's voices."""
+    try:
+        from podrender.engines import get_engine
+        from podrender.render import load_catalog
+
+        load_catalog(get_engine(engine_name))
+        conn.send(("ok", ""))
+    except PodrenderError as exc:
+        conn.send(("error", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - reported to the server as one line
+        conn.send(("error", f"listing voices failed ({type(exc).__name__}: {exc})"))
+    finally:
+        conn.close()
+
+
+# --- job folders ----------------------------------------------------------------------------
+
+
+def read_status(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / STATUS).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_status(folder: Path, data: dict[str, Any]) -> None:
+    """Write status.json whole (temporary file + os.replace), so readers never see half of it."""
+    atomic_write(folder / STATUS, json.dumps(data, ensure_ascii=False).encode())
+
+
+def save_request(folder: Path, request: RenderRequest) -> None:
+    (folder / "script.txt").write_bytes(request.script.encode("utf-8"))
+    (folder / "voices.yaml").write_bytes(request.voices.encode("utf-8"))
+    meta = {"chapters": request.chapters, "speakers": [list(p) for p in request.speakers], "source": request.source}
+    (folder / "request.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def load_request(folder: Path) -> RenderRequest:
+    meta = json.loads((folder / "request.json").read_text(encoding="utf-8"))
+    return RenderRequest(
+        script=(folder / "script.txt").read_bytes().decode("utf-8"),
+        voices=(folder / "voices.yaml").read_bytes().decode("utf-8"),
+        chapters=meta.get("chapters"),
+        speakers=tuple((str(n), str(v)) for n, v in meta.get("speakers") or ()),
+        source=str(meta.get("source") or "script"),
+    )
+
+
+def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
+    """The body of a render process (spawned): render the job's request, keeping status.json current."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so render() kills its workers
+    folder = Path(folder_name)
+    state = read_status(folder) or {"id": folder.name, "created": time.time()}
+
+    def put(**changes: Any) -> None:
+        state.update(changes)
+        write_status(folder, state)
+
+    try:
+        from podrender.render import Progress, prepare, render
+
+        request = load_request(folder)
+        # The server checked the request already; this process is single-threaded, so listing
+        # voices here may fork.
+        prepared = prepare(request.script, build_config(request), source=request.source, policy=request.chapters)
+        put(status="running", title=prepared.title, done=0, total=len(prepared.plan.units))
+
+        def progress(p: Progress) -> None:
+            put(done=p.done, total=p.total)
+
+        result = render(
+            request.script, prepared.config, source=request.source, output=folder / EPISODE,
+            policy=request.chapters, jobs=jobs, cache_dir=Path(cache_dir), progress=progress,
+        )  # fmt: skip
+        manifest = result.manifest
+        chapters = [
+            {"title": c["title"], "start_ms": c["start_ms"], "end_ms": c["end_ms"]} for c in manifest["chapters"]
+        ]
+        put(status="done", title=result.prepared.title, done=state.get("total", 0), chapters=chapters,
+            duration_ms=manifest["duration_ms"], finished=time.time())  # fmt: skip
+    except PodrenderError as exc:
+        put(status="failed", error=str(exc), finished=time.time())
+    except Exception as exc:  # noqa: BLE001 - a person reads this on the page; the trace goes to the log
+        traceback.print_exc()
+        put(
+            status="failed", error=f"the render failed unexpectedly ({type(exc).__name__}: {exc})", finished=time.time()
+        )
+
+
+def _stop(proc: Any, grace: float = 5.0) -> None:
+    """SIGTERM (the render unwinds and kills its workers), then SIGKILL if it lingers."""
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(grace)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(grace)
+    proc.join(0)
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+class LocalProcessQueue(JobQueue):
+    """Renders on this machine: at most `workers` render processes at once, at most `max_queued`
+    waiting, each stopped after `time_limit` seconds. Every render shares one chunk cache."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        workers: int = 1,
+        max_queued: int = 8,
+        time_limit: float = 15 * 60,
+        jobs: int | None = None,
+        retry_after: int = 30,
+    ) -> None:
+        if workers < 1 or max_queued < 0 or time_limit <= 0:
+            raise ValueError("workers must be >= 1, max_queued >= 0 and time_limit > 0")
+        self.root = output_dir / "renders"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._real_root = self.root.resolve()
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.workers = workers
+        self.max_queued = max_queued
+        self.time_limit = time_limit
+        self.render_jobs = jobs
+        self.retry_after = retry_after
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._waiting: deque[str] = deque()
+        self._running: dict[str, Any] = {}
+        self._watchers: list[threading.Thread] = []
+        self._closed = False
+        self._recover()
+
+    # -- the interface
+
+    def submit(self, request: RenderRequest) -> str:
+        with self._lock:
+            if self._closed:
+                raise QueueFull("the server is shutting down", self.retry_after)
+            if len(self._running) >= self.workers and len(self._waiting) >= self.max_queued:
+                raise QueueFull(
+                    f"the render queue is full ({len(self._running)} rendering, {len(self._waiting)} waiting); "
+                    f"try again in {self.retry_after} s",
+                    self.retry_after,
+                )
+            job_id = secrets.token_urlsafe(16)
+            folder = self.root / job_id
+            folder.mkdir()
+            save_request(folder, request)
+            write_status(folder, {"id": job_id, "status": "queued", "done": 0, "total": 0, "created": time.time()})
+            self._waiting.append(job_id)
+            self._pump()
+        return job_id
+
+    def status(self, job_id: str) -> JobStatus | None:
+        folder = self._folder(job_id)
+        data = read_status(folder) if folder else None
+        if data is None:
+            return None
+        data["id"] = job_id
+        return JobStatus.from_json(data)
+
+    def files(self, job_id: str) -> JobFiles | None:
+        from podrender.render import slugify
+
+        state = self.status(job_id)
+        if state is None or state.status != "done":
+            return None
+        folder = self.root / job_id
+        episode, manifest = folder / EPISODE, folder / MANIFEST
+        for path in (episode, manifest):
+            real = path.resolve()
+            if real.parent != self._real_root / job_id or not real.is_file():
+                return None
+        return JobFiles(episode, manifest, f"{slugify(state.title or 'episode')}.mp3")
+
+    def jobs(self, limit: int = 50) -> list[JobStatus]:
+        found = [s for p in self.root.iterdir() if (s := self.status(p.name)) is not None]
+        return sorted(found, key=lambda s: -s.created)[:limit]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            waiting = list(self._waiting)
+            self._waiting.clear()
+            running = list(self._running.values())
+        for job_id in waiting:
+            self._fail(job_id, STOPPED)
+        # Only the watcher threads join the processes; they mark each job failed as it ends.
+        for proc in running:
+            if proc.is_alive():
+                proc.terminate()
+        deadline = time.monotonic() + 5
+        for watcher in list(self._watchers):
+            watcher.join(max(0.0, deadline - time.monotonic()))
+        for proc in running:
+            if proc.is_alive():
+                proc.kill()
+        for watcher in list(self._watchers):
+            watcher.join(5)
+
+    # -- internals
+
+    def _folder(self, job_id: str) -> Path | None:
+        if not ID_PATTERN.fullmatch(job_id):
+            return None
+        folder = self.root / job_id
+        if folder.resolve().parent != self._real_root or not folder.is_dir():
+            return None
+        return folder
+
+    def _recover(self) -> None:
+        """After a restart: jobs that were queued or running when the server stopped have failed."""
+        for folder in self.root.iterdir():
+            if not ID_PATTERN.fullmatch(folder.name) or not folder.is_dir():
+                continue
+            data = read_status(folder)
+            if data is not None and data.get("status") in ("queued", "running"):
+                self._fail(folder.name, STOPPED)
+
+    def _fail(self, job_id: str, message: str) -> None:
+        folder = self.root / job_id
+        data = read_status(folder) or {"id": job_id, "created": time.time()}
+        if data.get("status") in ("done", "failed"):
+            return
+        data.update(status="failed", error=message, finished=time.time())
+        write_status(folder, data)
+
+    def _pump(self) -> None:
+        """Start waiting jobs while there is room. Called with the lock held."""
+        while self._waiting and len(self._running) < self.workers and not self._closed:
+            job_id = self._waiting.popleft()
+            folder = self.root / job_id
+            data = read_status(folder) or {"id": job_id, "created": time.time()}
+            data.update(status="running", started=time.time())
+            write_status(folder, data)
+            proc = self._ctx.Process(
+                target=run_job,
+                args=(str(folder), str(self.cache_dir), self.render_jobs),
+                name=f"podrender-render-{job_id}",
+            )
+            try:
+                proc.start()
+            except OSError as exc:
+                self._fail(job_id, f"could not start a render process ({exc.strerror or exc})")
+                continue
+            self._running[job_id] = proc
+            watcher = threading.Thread(target=self._watch, args=(job_id, proc), name=f"watch-{job_id}", daemon=True)
+            self._watchers.append(watcher)
+            watcher.start()
+
+    def _watch(self, job_id: str, proc: Any) -> None:
+        proc.join(self.time_limit)
+        if proc.is_alive():
+            _stop(proc)
+            self._fail(job_id, f"the render took longer than the time limit ({_span(self.time_limit)}) and was stopped")
+        elif self._closed:
+            self._fail(job_id, STOPPED)
+        else:
+            self._fail(job_id, f"the render process stopped unexpectedly (exit code {proc.exitcode})")
+        with self._lock:
+            self._running.pop(job_id, None)
+            self._watchers = [w for w in self._watchers if w is not threading.current_thread()]
+            self._pump()
