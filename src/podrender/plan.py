@@ -20,8 +20,10 @@ CHUNK_FORMAT = 1
 
 #: Turns longer than twice this are cut into pieces of at least this many characters...
 UNIT_MIN_CHARS = 200
-#: ...ending after a sentence whose checksum is divisible by this (about one sentence in three).
+#: ...ending after a sentence whose checksum is divisible by this (about one sentence in three),
 UNIT_BOUNDARY_ODDS = 3
+#: ...or once they reach this length (the next checksum boundary puts later pieces back in step).
+UNIT_SOFT_MAX_CHARS = 400
 
 
 def unit_pieces(text: str, max_chars: int) -> list[str]:
@@ -41,7 +43,8 @@ def unit_pieces(text: str, max_chars: int) -> list[str]:
             pieces.append(current)
             current = ""
         current = f"{current} {part}" if current else part
-        if len(current) >= UNIT_MIN_CHARS and zlib.crc32(part.encode("utf-8")) % UNIT_BOUNDARY_ODDS == 0:
+        boundary = zlib.crc32(part.encode("utf-8")) % UNIT_BOUNDARY_ODDS == 0
+        if len(current) >= UNIT_SOFT_MAX_CHARS or (len(current) >= UNIT_MIN_CHARS and boundary):
             pieces.append(current)
             current = ""
     if current:

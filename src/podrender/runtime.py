@@ -8,11 +8,12 @@ Set PODRENDER_ESPEAK_LIBRARY / PODRENDER_FFMPEG to force a particular file.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
+import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from podrender.errors import EncoderError, EngineError
 
@@ -34,7 +35,7 @@ def espeak_library() -> EspeakLibrary:
     if forced:
         return EspeakLibrary(forced, os.environ.get("ESPEAK_DATA_PATH"), "PODRENDER_ESPEAK_LIBRARY")
     if os.environ.get("PODRENDER_BUNDLED_ESPEAK") != "1":
-        found = ctypes.util.find_library("espeak-ng")
+        found = _system_espeak()
         if found:
             return EspeakLibrary(found, os.environ.get("ESPEAK_DATA_PATH"), "system")
     try:
@@ -44,6 +45,24 @@ def espeak_library() -> EspeakLibrary:
             "espeak-ng is not installed: install the espeak-ng package or `pip install espeakng-loader`"
         ) from None
     return EspeakLibrary(espeakng_loader.get_library_path(), espeakng_loader.get_data_path(), "espeakng-loader")
+
+
+_LIBRARY_DIRS = (
+    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+    "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/homebrew/lib",
+)  # fmt: skip
+
+
+def _system_espeak() -> str | None:
+    """The system's libespeak-ng, found by looking where libraries live (ctypes.util.find_library
+    would run ldconfig, which costs every render 60 ms)."""
+    dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d] + list(_LIBRARY_DIRS)
+    for folder in dirs:
+        for name in ("libespeak-ng.so.1", "libespeak-ng.1.dylib"):
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                return path
+    return None
 
 
 def load_espeak() -> EspeakLibrary:
@@ -77,6 +96,13 @@ def ffmpeg() -> Ffmpeg:
         found = shutil.which("ffmpeg")
         if found:
             return Ffmpeg(found, "system")
+    # The wheel's binary, found without importing the package or running the binary
+    # (imageio_ffmpeg.get_ffmpeg_exe() runs it once to check it: 90 ms on every render).
+    spec = importlib.util.find_spec("imageio_ffmpeg")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        shipped = sorted(p for p in (Path(folder) / "binaries").glob("ffmpeg-*") if os.access(p, os.X_OK))
+        if shipped:
+            return Ffmpeg(str(shipped[-1]), "imageio-ffmpeg")
     try:
         import imageio_ffmpeg
 

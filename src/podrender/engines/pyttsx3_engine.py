@@ -35,6 +35,25 @@ def _pyttsx3_version() -> str:
         return "unknown"
 
 
+@functools.cache
+def _pyttsx3_stamp() -> str:
+    """Changes when the installed pyttsx3 changes; cheaper than reading package metadata (40 ms)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyttsx3")
+    if spec is None or spec.origin is None:
+        return "missing"
+    folder = Path(spec.origin).parent
+    stamps = []
+    for name in ("__init__.py", "engine.py", "drivers/espeak.py", "drivers/_espeak.py"):
+        try:
+            st = (folder / name).stat()
+            stamps.append(f"{st.st_size}:{int(st.st_mtime)}")
+        except OSError:
+            stamps.append("-")
+    return ",".join(stamps)
+
+
 class Pyttsx3Engine(Engine):
     name = "pyttsx3"
     max_chars = 1500
@@ -46,7 +65,7 @@ class Pyttsx3Engine(Engine):
             stamp = f"{st.st_size}:{int(st.st_mtime)}"
         except OSError:
             stamp = "soname"
-        return f"pyttsx3-{_pyttsx3_version()}|{lib.source}|{os.path.basename(lib.path)}|{stamp}"
+        return f"pyttsx3-{_pyttsx3_stamp()}|{lib.source}|{os.path.basename(lib.path)}|{stamp}"
 
     def voices(self) -> list[VoiceInfo]:
         from podrender.pool import call_in_child
