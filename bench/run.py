@@ -708,8 +708,8 @@ def render_report(
         out += [
             f"- **e, long**: {long_info['repetitions']} copies of the sample body under one title "
             f"({long_info['chars']:,} characters, {long_info['units']} units, {long_info['distinct']} distinct), "
-            f"{_s(e.audio_min, 1)} audio minutes; in copies 2.. every sentence ends in ' (N)', narration paragraphs are "
-            "labeled for the narrator. Ran once.",
+            f"{_s(e.audio_min, 1)} audio minutes; in copies 2.. every sentence ends in ' (N)', "
+            "narration paragraphs are labeled for the narrator. Ran once.",
             f"- **f, long edit**: {long_info['edit']}; units whose cache key changed: {long_info['changed']}; "
             f"turns not from the cache: {fc['miss'] + fc['partial']} of {fc['hit'] + fc['miss'] + fc['partial']}. "
             f"Ran once.",
