@@ -165,64 +165,72 @@ def render(
         if target.suffix.lower() != ".mp3":
             raise OutputError("the episode file name must end in .mp3", path=str(target))
 
-        metas: dict[int, dict[str, Any]] = {}
-        by_key: dict[str, list[Unit]] = {}
-        for unit in plan.units:
-            by_key.setdefault(unit.key, []).append(unit)
-        total = len(plan.units)
-        hits = 0
-        missing: list[Unit] = []
-        for key, units in by_key.items():
-            meta = cache.get(key)
-            if meta is None:
-                missing.append(units[0])
-                continue
-            for unit in units:
-                metas[unit.index] = meta
-                hits += 1
-                if progress:
-                    progress(Progress(len(metas), total, unit, True))
-
-        if missing:
-            import numpy  # noqa: F401 - loaded once here so every forked worker inherits it
-
-            from podrender.synthesize import prepare_workers
-
-            get_engine(config.engine).preload()
-            prepare_workers()
-
-            from podrender.synthesize import make_chunk
-
-            gain = codec_gain(plan.audio)
-
-            def work(task: Task) -> dict[str, Any]:
-                return make_chunk(plan.units[task.id], plan.audio, cache.root, gain, Path(scratch))
-
-            def done(task: Task, meta: dict[str, Any]) -> None:
-                for unit in by_key[plan.units[task.id].key]:
-                    metas[unit.index] = meta
-                    if progress:
-                        progress(Progress(len(metas), total, unit, False))
-
-            # Longest first, so no worker is left with a long turn while the others sit idle.
-            ordered = sorted(missing, key=lambda u: -len(u.text))
-            tasks = [Task(u.index, f"turn at line {u.line} ({u.speaker})", turn_timeout(u)) for u in ordered]
-            run_tasks(tasks, work, done, jobs=jobs or os.cpu_count() or 1)
-
+        metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress)
         timeline = build_timeline(plan, metas)
         from podrender.assemble import build_tag, write_atomic
         from podrender.manifest import build_manifest, write_manifest
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
         write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
-        made = {u.key for u in missing}
         cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
         manifest_path = target.with_suffix(".json")
         write_manifest(manifest_path, manifest)
         if use_cache:
-            cache.prune(keep=set(by_key))
-        return RenderResult(target, manifest_path, prepared, timeline, hits, total - hits, manifest)
+            cache.prune(keep={u.key for u in plan.units})
+        misses = sum(not hit for hit in cached.values())
+        return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest)
+
+
+def _chunks(
+    plan: RenderPlan,
+    engine_name: str,
+    cache: Cache,
+    scratch: Path,
+    jobs: int | None,
+    progress: Callable[[Progress], None] | None,
+) -> tuple[dict[int, dict[str, Any]], set[str]]:
+    """Every unit's chunk metadata, from the cache or made in workers; and the keys that were made."""
+    metas: dict[int, dict[str, Any]] = {}
+    by_key: dict[str, list[Unit]] = {}
+    for unit in plan.units:
+        by_key.setdefault(unit.key, []).append(unit)
+    total = len(plan.units)
+    missing: list[Unit] = []
+    for key, units in by_key.items():
+        meta = cache.get(key)
+        if meta is None:
+            missing.append(units[0])
+            continue
+        for unit in units:
+            metas[unit.index] = meta
+            if progress:
+                progress(Progress(len(metas), total, unit, True))
+    if not missing:
+        return metas, set()
+
+    import numpy  # noqa: F401 - loaded once here so every forked worker inherits it
+
+    from podrender.synthesize import make_chunk, prepare_workers
+
+    get_engine(engine_name).preload()
+    prepare_workers()
+    gain = codec_gain(plan.audio)
+
+    def work(task: Task) -> dict[str, Any]:
+        return make_chunk(plan.units[task.id], plan.audio, cache.root, gain, scratch)
+
+    def done(task: Task, meta: dict[str, Any]) -> None:
+        for unit in by_key[plan.units[task.id].key]:
+            metas[unit.index] = meta
+            if progress:
+                progress(Progress(len(metas), total, unit, False))
+
+    # Longest first, so no worker is left with a long unit while the others sit idle.
+    ordered = sorted(missing, key=lambda u: -len(u.text))
+    tasks = [Task(u.index, f"turn at line {u.line} ({u.speaker})", turn_timeout(u)) for u in ordered]
+    run_tasks(tasks, work, done, jobs=jobs or os.cpu_count() or 1)
+    return metas, {u.key for u in missing}
 
 
 def with_audio_overrides(audio: AudioSettings, **changes: Any) -> AudioSettings:
