@@ -55,7 +55,7 @@ def _stages(unit: Unit, samples: bytes, rate: int, audio: AudioSettings) -> dict
     """Time podrender's per-chunk steps after synthesis (mirrors synthesize.make_chunk)."""
     import numpy as np
 
-    from podrender.encode import count_frames, encode_mp3
+    from podrender.encode import count_frames, encode_samples
     from podrender.engines import Pcm
     from podrender.loudness import level
     from podrender.synthesize import check_audio
@@ -65,9 +65,9 @@ def _stages(unit: Unit, samples: bytes, rate: int, audio: AudioSettings) -> dict
     t1 = time.perf_counter()
     result = level(x, rate, audio.loudness, audio.true_peak)
     pause = np.zeros(int(round(rate * unit.pause_ms / 1000)))
-    ints = np.clip(np.round(np.concatenate((result.samples, pause)) * 32767), -32768, 32767).astype("<i2")
+    y = np.concatenate((result.samples, pause))
     t2 = time.perf_counter()
-    blob = encode_mp3(ints.tobytes(), rate, audio)
+    blob = encode_samples(y, rate, audio)
     t3 = time.perf_counter()
     count_frames(blob)
     t4 = time.perf_counter()

@@ -1,17 +1,29 @@
-"""Encode PCM to a bare MP3 chunk with ffmpeg, and count MPEG audio frames.
+"""Encode PCM to a bare MP3 chunk, and count MPEG audio frames.
 
 Chunks are CBR with no ID3 tag and no Xing/LAME header, so they can be joined byte by byte and
 the episode's timeline is the exact sum of their frame counts (see DESIGN.md).
+
+The encoder is LAME either way: in this process through the `lameenc` binding (the default; the
+22.05 -> 44.1 kHz step is resample.upsample2), or in an ffmpeg process (libmp3lame) when
+PODRENDER_ENCODER=ffmpeg, when lameenc is missing, or for a rate change other than x1 or x2.
+Measured on the sample's 40 units: one ffmpeg process per chunk cost 3.96 CPU-s, in-process LAME
+with the numpy resampler about 2.1 CPU-s (one ffmpeg encode of the whole episode: 2.34).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
 
 from podrender.config import AudioSettings
 from podrender.errors import EncoderError
+from podrender.resample import IDENTITY as RESAMPLER_IDENTITY
+from podrender.resample import upsample2
 from podrender.runtime import ffmpeg
 
 #: LAME's speed/quality trade-off (ffmpeg -compression_level, 0 best .. 9 fastest).
@@ -66,17 +78,83 @@ def count_frames(data: bytes) -> FrameCount:
 
 
 def encoder_identity() -> str:
-    """Changes when the ffmpeg binary changes, for cache keys."""
-    path = ffmpeg().path
+    """Changes when the encoder (or the resampler in front of it) changes, for cache keys."""
+    lame = _lameenc()
+    if lame is not None:
+        return f"lameenc:{_stamp(lame.__file__ or 'lameenc')}:q{LAME_QUALITY}:{RESAMPLER_IDENTITY}"
+    return f"ffmpeg:{_stamp(ffmpeg().path)}:q{LAME_QUALITY}"
+
+
+def _stamp(path: str) -> str:
     try:
         st = os.stat(path)
-        return f"{os.path.basename(path)}:{st.st_size}:{int(st.st_mtime)}:q{LAME_QUALITY}"
+        return f"{os.path.basename(path)}:{st.st_size}:{int(st.st_mtime)}"
     except OSError:
-        return f"{path}:q{LAME_QUALITY}"
+        return path
+
+
+@functools.cache
+def _lameenc() -> ModuleType | None:
+    """The in-process LAME binding, unless PODRENDER_ENCODER=ffmpeg asks for ffmpeg."""
+    if os.environ.get("PODRENDER_ENCODER", "").strip().lower() == "ffmpeg":
+        return None
+    try:
+        import lameenc
+    except ImportError:
+        return None
+    return lameenc
+
+
+def encoder_name() -> str:
+    """'lameenc' or 'ffmpeg': which encoder this process uses (for `doctor` and the manifest)."""
+    return "lameenc" if _lameenc() is not None else "ffmpeg"
+
+
+def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings) -> bytes:
+    """Encode mono float samples (-1..1) at `rate` to a bare CBR MP3 chunk in the episode's format."""
+    if _lameenc() is not None and audio.sample_rate in (rate, 2 * rate):
+        y = x if audio.sample_rate == rate else upsample2(x)
+        return _lame(_to_s16(y), audio)
+    return _ffmpeg_encode(_to_s16(x).tobytes(), rate, audio)
+
+
+def _to_s16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(np.asarray(x) * 32767), -32768, 32767).astype("<i2")
+
+
+def _lame(ints: np.ndarray, audio: AudioSettings) -> bytes:
+    lameenc = _lameenc()
+    assert lameenc is not None
+    if len(ints) == 0:
+        raise EncoderError("there is no audio to encode")
+    if audio.channels == 2:
+        ints = np.repeat(ints, 2)
+    try:
+        encoder = lameenc.Encoder()
+        encoder.set_bit_rate(audio.bitrate)
+        encoder.set_in_sample_rate(audio.sample_rate)
+        encoder.set_out_sample_rate(audio.sample_rate)
+        encoder.set_channels(audio.channels)
+        encoder.set_quality(LAME_QUALITY)
+        return bytes(encoder.encode(ints.tobytes()) + encoder.flush())
+    except RuntimeError as exc:
+        raise EncoderError(f"the MP3 encoder failed: {exc}") from None
 
 
 def encode_mp3(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:
     """Encode mono s16le PCM to a bare CBR MP3 chunk in the episode's format."""
+    if not pcm:
+        raise EncoderError("there is no audio to encode")
+    ints = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
+    if _lameenc() is not None and audio.sample_rate == in_rate:
+        return _lame(ints, audio)
+    if _lameenc() is not None and audio.sample_rate == 2 * in_rate:
+        return _lame(_to_s16(upsample2(ints.astype(np.float32) / 32767)), audio)
+    return _ffmpeg_encode(pcm, in_rate, audio)
+
+
+def _ffmpeg_encode(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:
+    """The same LAME settings through ffmpeg's libmp3lame, in a process of its own."""
     if not pcm:
         raise EncoderError("there is no audio to encode")
     cmd = [

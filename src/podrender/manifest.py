@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from podrender import __version__
 from podrender.cache import atomic_write
-from podrender.encode import LAME_QUALITY
+from podrender.encode import LAME_QUALITY, encoder_name
 from podrender.errors import OutputError
 from podrender.timeline import Timeline
 
@@ -75,6 +75,7 @@ def build_manifest(prepared: Prepared, timeline: Timeline, cached: Mapping[int, 
             "engine": prepared.config.engine,
             **asdict(plan.audio),
             "codec": "mp3",
+            "encoder": encoder_name(),
             "lame_quality": LAME_QUALITY,
             "pause_ms": prepared.config.pause_ms,
             "chapter_pause_ms": prepared.config.chapter_pause_ms,

@@ -14,7 +14,7 @@ import numpy as np
 
 from podrender.cache import Cache
 from podrender.config import AudioSettings
-from podrender.encode import count_frames, encode_mp3
+from podrender.encode import count_frames, encode_mp3, encode_samples
 from podrender.engines import Pcm, get_engine
 from podrender.errors import EngineError
 from podrender.loudness import level
@@ -107,8 +107,7 @@ def make_chunk(
     result = level(x, pcm.rate, audio.loudness - codec_gain, audio.true_peak)
     pause = np.zeros(int(round(pcm.rate * unit.pause_ms / 1000)))
     y = np.concatenate((result.samples, pause))
-    ints = np.clip(np.round(y * 32767), -32768, 32767).astype("<i2")
-    blob = encode_mp3(ints.tobytes(), pcm.rate, audio)
+    blob = encode_samples(y, pcm.rate, audio)
     frames = count_frames(blob)
     if frames.sample_rate != audio.sample_rate:
         raise EngineError(f"encoder wrote {frames.sample_rate} Hz instead of {audio.sample_rate} Hz")
