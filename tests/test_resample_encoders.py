@@ -116,3 +116,9 @@ def test_a_real_render_with_each_encoder(which_encoder: str, tmp_path: Path) -> 
     loudness, peak = ebur128(out)
     assert loudness == pytest.approx(-16.0, abs=1.0)
     assert peak <= -0.9
+
+
+def test_the_cache_key_names_the_resampler_in_use() -> None:
+    from podrender import resample
+
+    assert encode.RESAMPLER_IDENTITY == resample.IDENTITY

@@ -17,14 +17,17 @@ import os
 import subprocess
 from dataclasses import dataclass
 from types import ModuleType
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from podrender.config import AudioSettings
 from podrender.errors import EncoderError
-from podrender.resample import IDENTITY as RESAMPLER_IDENTITY
-from podrender.resample import upsample2
 from podrender.runtime import ffmpeg
+
+if TYPE_CHECKING:  # numpy is imported where audio is handled: a render served from the cache never needs it
+    import numpy as np
+
+#: Part of the cache key of every chunk resampled by resample.upsample2: change it with the filter.
+RESAMPLER_IDENTITY = "halfband-32-kaiser8"
 
 #: LAME's speed/quality trade-off (ffmpeg -compression_level, 0 best .. 9 fastest).
 LAME_QUALITY = 7
@@ -112,6 +115,8 @@ def encoder_name() -> str:
 
 def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings) -> bytes:
     """Encode mono float samples (-1..1) at `rate` to a bare CBR MP3 chunk in the episode's format."""
+    from podrender.resample import upsample2
+
     if _lameenc() is not None and audio.sample_rate in (rate, 2 * rate):
         y = x if audio.sample_rate == rate else upsample2(x)
         return _lame(_to_s16(y), audio)
@@ -119,10 +124,14 @@ def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings) -> bytes:
 
 
 def _to_s16(x: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     return np.clip(np.round(np.asarray(x) * 32767), -32768, 32767).astype("<i2")
 
 
 def _lame(ints: np.ndarray, audio: AudioSettings) -> bytes:
+    import numpy as np
+
     lameenc = _lameenc()
     assert lameenc is not None
     if len(ints) == 0:
@@ -145,6 +154,10 @@ def encode_mp3(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:
     """Encode mono s16le PCM to a bare CBR MP3 chunk in the episode's format."""
     if not pcm:
         raise EncoderError("there is no audio to encode")
+    import numpy as np
+
+    from podrender.resample import upsample2
+
     ints = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
     if _lameenc() is not None and audio.sample_rate == in_rate:
         return _lame(ints, audio)

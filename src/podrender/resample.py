@@ -15,7 +15,7 @@ import numpy as np
 
 HALF_BAND_TAPS = 32
 KAISER_BETA = 8.0
-#: Part of the cache key of every chunk resampled here: change it whenever the filter changes.
+#: Part of the cache key of every chunk resampled here (encode.RESAMPLER_IDENTITY must match).
 IDENTITY = f"halfband-{HALF_BAND_TAPS}-kaiser{KAISER_BETA:g}"
 
 
