@@ -154,17 +154,24 @@ def render(
 @click.argument("script", type=click.Path(path_type=Path))
 @voices_option
 @click.option("--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy to preview.")
+@click.option(
+    "--spoken", is_flag=True, help="Print exactly what each engine will be asked to say, turn by turn."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
-def inspect(script: Path, voices: Path | None, chapters: str | None, as_json: bool) -> None:
+def inspect(script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool) -> None:
     """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
     from podrender.render import prepare
-    from podrender.sheet import cast_sheet, format_sheet
+    from podrender.sheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
 
     try:
         config = _config(voices)
         prepared = prepare(_read(script), config, source=str(script), policy=chapters)
     except PodrenderError as exc:
         raise _fail(exc) from None
+    if spoken:
+        said = spoken_sheet(prepared)
+        click.echo(json.dumps(said, indent=2, ensure_ascii=False) if as_json else format_spoken(said))
+        return
     sheet = cast_sheet(prepared)
     click.echo(json.dumps(sheet, indent=2, ensure_ascii=False) if as_json else format_sheet(sheet))
 
