@@ -138,10 +138,11 @@ _TOP_KEYS = (
     "fallback_voices",
     "skip",
     "pronounce",
+    "pronounce_files",
     "episode",
     "audio",
 )
-_SPEAKER_KEYS = ("voice", "rate", "pitch", "volume", "aliases", "pronounce")
+_SPEAKER_KEYS = ("voice", "rate", "pitch", "volume", "aliases", "pronounce", "pronounce_files")
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
 _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
 
@@ -149,9 +150,14 @@ _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
 class _Reader:
     """Walks the composed YAML nodes so that each value keeps its line."""
 
-    def __init__(self, path: str, loader: yaml.SafeLoader) -> None:
+    def __init__(
+        self, path: str, loader: yaml.SafeLoader, base_dir: Path | None = None, allow_files: bool = True
+    ) -> None:
         self.path = path
         self.loader = loader
+        self.base_dir = base_dir
+        """Folder that relative file names (pronounce_files) are resolved against."""
+        self.allow_files = allow_files
 
     def fail(self, node: yaml.Node, message: str) -> ConfigError:
         return ConfigError(message, path=self.path, line=node.start_mark.line + 1)
@@ -223,8 +229,41 @@ class _Reader:
     def table(self, node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
         out = []
         for key, vnode in self.mapping(node, where, None):
-            out.append((key, str(self.string(vnode, f"{where} entry '{key}'"))))
+            say = str(self.string(vnode, f"{where} entry '{key}'"))
+            if not key.strip():
+                raise self.fail(vnode, f"{where}: an entry has an empty word")
+            if "[[" in key or "]]" in key:
+                raise self.fail(vnode, f"{where} entry '{key}': phoneme brackets [[ ]] belong in the respelling")
+            if not _brackets_balanced(say):
+                raise self.fail(vnode, f"{where} entry '{key}': unbalanced phoneme brackets in '{say}' (write [[...]])")
+            out.append((key, say))
         return tuple(out)
+
+    def lexicon_files(self, node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
+        """The entries of every file named by `pronounce_files`, in order (a later file's entry wins)."""
+        out: dict[str, str] = {}
+        for name, line in self.strings(node, where):
+            if not self.allow_files:
+                raise ConfigError(
+                    f"{where} is not allowed here (voices.yaml from the web page cannot name files)",
+                    path=self.path, line=line,
+                )  # fmt: skip
+            file = Path(name).expanduser()
+            if not file.is_absolute() and self.base_dir is not None:
+                file = self.base_dir / file
+            if not file.is_file():
+                why = "is a directory, not a file" if file.is_dir() else "does not exist"
+                raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line)
+            try:
+                text = file.read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                why = f"cannot be read ({exc.strerror})" if isinstance(exc, OSError) else "is not UTF-8 text"
+                raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line) from None
+            root, loader = _compose(text, str(file))
+            if root is None:
+                continue
+            out.update(_Reader(str(file), loader).table(root, "pronounce"))
+        return tuple(out.items())
 
 
 def _kind(value: Any) -> str:
@@ -241,14 +280,8 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
-def parse_config(
-    text: str, path: str = "voices.yaml", base_dir: Path | None = None, *, allow_files: bool = True
-) -> Config:
-    """Parse voices.yaml text. `base_dir` resolves a relative cover path.
-
-    With `allow_files=False` (text from the web page) nothing in it may name a file to open: an
-    `episode: cover` is a ConfigError.
-    """
+def _compose(text: str, path: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
+    """The YAML node tree of `text` (None when empty), or ConfigError with the line of the mistake."""
     try:
         loader = yaml.SafeLoader(text)
     except yaml.YAMLError as exc:
@@ -269,9 +302,21 @@ def parse_config(
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     finally:
         loader.dispose()
+    return root, loader
+
+
+def parse_config(
+    text: str, path: str = "voices.yaml", base_dir: Path | None = None, *, allow_files: bool = True
+) -> Config:
+    """Parse voices.yaml text. `base_dir` resolves a relative cover path.
+
+    With `allow_files=False` (text from the web page) nothing in it may name a file to open: an
+    `episode: cover` is a ConfigError.
+    """
+    root, loader = _compose(text, path)
     if root is None:
         return Config(path=path)
-    r = _Reader(path, loader)
+    r = _Reader(path, loader, base_dir, allow_files)
     try:
         return _build(r, root, path, base_dir, allow_files)
     except RecursionError:
@@ -308,10 +353,13 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             values["skip"] = tuple(patterns)
         elif key == "pronounce":
             values["pronounce"] = r.table(node, "pronounce")
+        elif key == "pronounce_files":
+            values["pronounce_files"] = r.lexicon_files(node, "pronounce_files")
         elif key == "episode":
             values["episode"] = _episode(r, node, base_dir, allow_files)
         elif key == "audio":
             values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
+    values["pronounce"] = _merge(values.pop("pronounce_files", ()), values.get("pronounce", ()))
     config = Config(**values)
     _check_names(config, r, root)
     return config
@@ -337,7 +385,28 @@ def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
             fields["aliases"] = tuple(a for a, _ in r.strings(vnode, f"{where}: aliases"))
         elif key == "pronounce":
             fields["pronounce"] = r.table(vnode, f"{where}: pronounce")
+        elif key == "pronounce_files":
+            fields["pronounce_files"] = r.lexicon_files(vnode, f"{where}: pronounce_files")
+    fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
+
+
+def _brackets_balanced(text: str) -> bool:
+    """True when every `[[` (espeak phoneme input) is closed by `]]` before the next one opens."""
+    inside = False
+    for mark in re.findall(r"\[\[|\]\]", text):
+        if (mark == "[[") == inside:
+            return False
+        inside = not inside
+    return not inside
+
+
+def _merge(*tables: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Tables in order of precedence, lowest first: an entry for the same word replaces the earlier one."""
+    out: dict[str, str] = {}
+    for table in tables:
+        out.update(table)
+    return tuple(out.items())
 
 
 def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bool = True) -> Episode:
