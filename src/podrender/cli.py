@@ -176,6 +176,33 @@ def inspect(script: Path, voices: Path | None, chapters: str | None, spoken: boo
     click.echo(json.dumps(sheet, indent=2, ensure_ascii=False) if as_json else format_sheet(sheet))
 
 
+@cli.command("say")
+@click.argument("text")
+@click.option("--speaker", help="Who says it: a speaker or alias in voices.yaml (default: the narrator).")
+@voices_option
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    help="WAV file to write (default: output/say-<speaker>.wav).",
+)  # fmt: skip
+def say_command(text: str, speaker: str | None, voices: Path | None, output: Path | None) -> None:
+    """Say TEXT in a speaker's voice and write it to a WAV file (a preview of one line)."""
+    from podrender.say import say
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        config = _config(voices)
+        said = say(text, speaker if speaker is not None else config.narrator, config, output)
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted; nothing was written.", err=True)
+        sys.exit(130)
+    click.echo(f"Wrote {said.path} ({said.seconds:.1f} s, {said.sample_rate} Hz, {said.loudness} LUFS)")
+    click.echo(f"  {said.speaker} ({said.voice}) said:")
+    for piece in said.texts:
+        click.echo(f"    {piece}")
+
+
 @cli.command("voices")
 @voices_option
 @click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
