@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from podrender.config import Config, SpeakerConfig
+from podrender.contrast import Heard, choose_fallback, clash_warnings, describe
 from podrender.engines import VoiceSettings
 from podrender.errors import VoiceError
 from podrender.script import Script
@@ -33,6 +34,10 @@ class Role:
     pronounce: tuple[tuple[str, str], ...] = ()
     """Global table plus this speaker's own entries (which win)."""
     gender: str | None = None
+    pitch_hz: float | None = None
+    """Predicted median pitch (podrender.contrast), None when the engine cannot predict it."""
+    why: str = "voices.yaml"
+    """Why this voice: 'voices.yaml', or how the fallback was chosen."""
 
 
 @dataclass(frozen=True)
@@ -72,43 +77,80 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     candidates += [(v, 0) for v in BUILTIN_FALLBACKS.get(catalog.engine, ())]
     candidates += [(v.id, 0) for v in catalog.voices]
     resolved_candidates: list[str] = []
-    for spec, line in candidates:
+    listed = len(config.fallback_voices) + len(BUILTIN_FALLBACKS.get(catalog.engine, ()))
+    contrast_pool: list[str] = []  # fallback_voices and the built-in list: voices meant for any speaker
+    for i, (spec, line) in enumerate(candidates):
         try:
             resolved_candidates.append(catalog.resolve(spec))
+            if i < listed:
+                contrast_pool.append(resolved_candidates[-1])
         except UnknownVoice as exc:
             if line:
                 raise VoiceError(f"fallback_voices: {exc}", path=config.path, line=line) from None
 
+    # Speakers who are heard (the narrator only when there is narration), for the contrast rule.
+    speaking = {name for name, _ in plan[1:]}
+    if any(t.speaker is None for t in script.turns):
+        speaking.add(config.narrator)
+    settings: dict[str, VoiceSettings] = {}
+    heard: list[Heard] = []
+    for name, entry in plan:
+        if name in chosen and name not in settings:
+            settings[name] = _settings(catalog, chosen[name], entry)
+            if name in speaking:
+                heard.append(Heard(name, catalog.gender(chosen[name]), catalog.expected_pitch(settings[name])))
+    contrast_pool = contrast_pool or resolved_candidates
+
     roles: dict[str, Role] = {}
+    why: dict[str, str] = {}
+    fallbacks = 0
     for name, entry in plan:
         fallback = name not in chosen
         if fallback:
-            free = next((v for v in resolved_candidates if v.casefold() not in used), None)
-            if free is None:
-                free = resolved_candidates[len(chosen) % len(resolved_candidates)]
-                warnings.append(f"no unused voice left for '{name}'; reusing {free}")
+            choice = choose_fallback(
+                name, contrast_pool, catalog, heard, used,
+                pitch=entry.pitch if entry else None, rate=entry.rate if entry else None,
+                volume=entry.volume if entry else None, index=fallbacks,
+            )  # fmt: skip
+            fallbacks += 1
+            if choice is not None:
+                free, settings[name], why[name] = choice.voice.voice, choice.voice, choice.why
+                if not choice.clear:
+                    others = ", ".join(describe(h) for h in heard)
+                    warnings.append(f"no fallback voice for '{name}' is clearly distinct from {others}")
+            else:
+                spare = next((v for v in resolved_candidates if v.casefold() not in used), None)
+                if spare is None:
+                    spare = resolved_candidates[len(chosen) % len(resolved_candidates)]
+                    warnings.append(f"no unused voice left for '{name}'; reusing {spare}")
+                free = spare
+                settings[name], why[name] = _settings(catalog, free, entry), "fallback: first unused voice"
             chosen[name] = free
             used.add(free.casefold())
+            if name in speaking:
+                heard.append(Heard(name, catalog.gender(free), catalog.expected_pitch(settings[name])))
             if name != config.narrator:
-                warnings.append(f"speaker '{name}' is not in voices.yaml; using fallback voice {free}")
+                voice = settings[name]
+                warnings.append(
+                    f"speaker '{name}' is not in voices.yaml; using fallback voice {free}"
+                    f" (pitch {voice.pitch if voice.pitch is not None else 50}, rate {voice.rate or 175})"
+                )
         lexicon = dict(config.pronounce)
         if entry is not None:
             lexicon.update(dict(entry.pronounce))
         roles[name] = Role(
             name=name,
-            voice=VoiceSettings(
-                engine=catalog.engine,
-                voice=chosen[name],
-                rate=entry.rate if entry else None,
-                pitch=entry.pitch if entry else None,
-                volume=entry.volume if entry else None,
-            ),
+            voice=settings[name],
             aliases=tuple(a for a in script.labels.get(name, ()) if a != name) or (entry.aliases if entry else ()),
             fallback=fallback,
             pronounce=tuple(lexicon.items()),
             gender=catalog.gender(chosen[name]),
+            pitch_hz=catalog.expected_pitch(settings[name]),
+            why=why.get(name, "voices.yaml"),
         )
 
+    order = [name for name, _ in plan if name in speaking]
+    warnings += clash_warnings([h for n in dict.fromkeys(order) for h in heard if h.name == n], settings)
     warnings += _name_warnings(script, config)
     host = script.speakers[0] if script.speakers else None
     if config.host:
@@ -121,6 +163,17 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
         roles=tuple(roles[s] for s in script.speakers if s != config.narrator),
         host=host,
         warnings=tuple(warnings),
+    )
+
+
+def _settings(catalog: Catalog, voice: str, entry: SpeakerConfig | None) -> VoiceSettings:
+    """A speaker's voice with the rate, pitch and volume voices.yaml gives it."""
+    return VoiceSettings(
+        engine=catalog.engine,
+        voice=voice,
+        rate=entry.rate if entry else None,
+        pitch=entry.pitch if entry else None,
+        volume=entry.volume if entry else None,
     )
 
 

@@ -78,7 +78,8 @@ def load_catalog(engine: Engine, facts: Facts | None = None) -> Catalog:
             return Catalog.from_json(stored)
         except (KeyError, AssertionError, TypeError, IndexError):
             pass
-    catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
+    profiles = tuple(sorted(engine.pitch_profiles().items()))
+    catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()), profiles)
     facts.put(name, catalog.to_json())
     return catalog
 

@@ -28,6 +28,28 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True)
+class PitchProfile:
+    """How high a voice speaks, so that casting can predict its median pitch without rendering.
+
+    The predicted median pitch at pitch setting `p` (0-100, 50 = the voice's own) is
+    `base_hz * 2 ** ((p - 50) / steps_per_octave) + spread_hz`: the part of the voice's pitch
+    that the setting shifts, plus the part it leaves alone (espeak moves the bottom of a voice's
+    range but not its width). None means "as the base voice": a variant may set only its gender.
+    """
+
+    base_hz: float | None = None
+    spread_hz: float = 0.0
+    gender: str | None = None
+    steps_per_octave: float = 50.0
+
+    def median_hz(self, pitch: int | None) -> float | None:
+        if self.base_hz is None:
+            return None
+        setting = 50 if pitch is None else pitch
+        return self.base_hz * 2 ** ((setting - 50) / self.steps_per_octave) + self.spread_hz
+
+
+@dataclass(frozen=True)
 class VoiceSettings:
     """Everything that decides how one speaker sounds."""
 
@@ -68,6 +90,10 @@ class Engine(ABC):
     def variants(self) -> list[str]:
         """Suffixes that may follow a base voice after '+' (espeak's variants)."""
         return []
+
+    def pitch_profiles(self) -> dict[str, PitchProfile]:
+        """How high each voice speaks, keyed by base voice id or by '+variant'; {} when unknown."""
+        return {}
 
     @abstractmethod
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
