@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from podrender.config import Config, SpeakerConfig
 from podrender.contrast import Heard, choose_fallback, clash_warnings, describe
-from podrender.engines import VoiceSettings
-from podrender.errors import VoiceError
+from podrender.engines import Engine, VoiceSettings, get_engine
+from podrender.errors import ConfigError, VoiceError
 from podrender.script import Script
 from podrender.voices import Catalog, UnknownVoice
 
@@ -68,8 +68,11 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     plan: list[tuple[str, SpeakerConfig | None]] = [(config.narrator, config.speaker(config.narrator))]
     plan += [(name, config.speaker(name)) for name in script.speakers]
     chosen: dict[str, str] = {}
+    own = _own_engine_voices(config, plan, catalog)
     for name, entry in plan:
-        if entry is not None and entry.voice:
+        if name in own:
+            chosen[name] = own[name].voice
+        elif entry is not None and entry.voice:
             chosen[name] = _resolve(catalog, entry.voice, config, entry.voice_line, name)
             used.add(chosen[name].casefold())
 
@@ -96,7 +99,7 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     heard: list[Heard] = []
     for name, entry in plan:
         if name in chosen and name not in settings:
-            settings[name] = _settings(catalog, chosen[name], entry)
+            settings[name] = own.get(name) or _settings(catalog, chosen[name], entry)
             if name in speaking:
                 heard.append(Heard(name, catalog.gender(chosen[name]), catalog.expected_pitch(settings[name])))
     contrast_pool = contrast_pool or resolved_candidates
@@ -138,6 +141,8 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
         lexicon = dict(config.pronounce)
         if entry is not None:
             lexicon.update(dict(entry.pronounce))
+        if name not in own:  # the top-level engine's own checks (a piper model named by `voice:`)
+            settings[name] = _checked(config, name, entry, settings[name])
         roles[name] = Role(
             name=name,
             voice=settings[name],
@@ -175,6 +180,66 @@ def _settings(catalog: Catalog, voice: str, entry: SpeakerConfig | None) -> Voic
         pitch=entry.pitch if entry else None,
         volume=entry.volume if entry else None,
     )
+
+
+def _own_engine_voices(
+    config: Config, plan: list[tuple[str, SpeakerConfig | None]], catalog: Catalog
+) -> dict[str, VoiceSettings]:
+    """Checked settings of the speakers whose `engine:` differs from the catalog's (`engine: piper`)."""
+    out: dict[str, VoiceSettings] = {}
+    catalogs: dict[str, Catalog] = {}
+    for name, entry in plan:
+        if entry is None or not entry.engine or entry.engine == catalog.engine:
+            continue
+        engine = _engine(config, name, entry.engine, entry.engine_line)
+        spec = entry.model
+        if spec is None and entry.voice:  # an engine with a voice list (pyttsx3): resolve `voice:` in it
+            if entry.engine not in catalogs:
+                catalogs[entry.engine] = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
+            spec = _resolve(catalogs[entry.engine], entry.voice, config, entry.voice_line, name)
+        if spec is None:
+            raise ConfigError(
+                f"speaker '{name}' uses engine '{entry.engine}' but names no voice (give model: or voice:)",
+                path=config.path, line=entry.engine_line or entry.line or None,
+            )  # fmt: skip
+        voice = VoiceSettings(
+            engine=entry.engine, voice=spec, rate=entry.rate, pitch=entry.pitch, volume=entry.volume,
+            model=entry.model, speaker_id=entry.speaker_id, length_scale=entry.length_scale,
+        )  # fmt: skip
+        out[name] = _checked(config, name, entry, voice)
+    return out
+
+
+def _engine(config: Config, name: str, engine_name: str, line: int) -> Engine:
+    """The engine a speaker uses, or a ConfigError at `line` when it is unknown or not installed."""
+    try:
+        engine = get_engine(engine_name)
+    except ConfigError as exc:
+        raise ConfigError(f"speaker '{name}': {exc.detail}", path=config.path, line=line or None) from None
+    hint = engine.missing()
+    if hint:
+        raise ConfigError(
+            f"speaker '{name}' uses engine '{engine_name}', which is not installed: {hint}",
+            path=config.path, line=line or None,
+        )  # fmt: skip
+    return engine
+
+
+def _checked(config: Config, name: str, entry: SpeakerConfig | None, voice: VoiceSettings) -> VoiceSettings:
+    """`voice` as its engine completes it (a model's path), or a ConfigError at the speaker's line."""
+    own_engine = entry is not None and entry.engine is not None
+    engine = _engine(config, name, voice.engine, entry.engine_line if entry and own_engine else config.engine_line)
+    if type(engine).check_voice is Engine.check_voice:
+        return voice
+    try:
+        return engine.check_voice(voice)
+    except ConfigError as exc:
+        line = config.engine_line
+        if entry is not None:
+            lines = {"model": entry.model_line or entry.voice_line, "speaker_id": entry.speaker_id_line,
+                     "rate": entry.rate_line, "pitch": entry.pitch_line}  # fmt: skip
+            line = lines.get(getattr(exc, "key", ""), 0) or entry.line
+        raise ConfigError(f"speaker '{name}': {exc.detail}", path=config.path, line=line or None) from None
 
 
 def _name_warnings(script: Script, config: Config) -> list[str]:

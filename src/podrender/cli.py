@@ -205,15 +205,21 @@ def say_command(text: str, speaker: str | None, voices: Path | None, output: Pat
 
 @cli.command("voices")
 @voices_option
+@click.option("--engine", "engine_name", help="List this engine's voices (default: voices.yaml's engine), e.g. piper.")
 @click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
-def list_voices(voices: Path | None, as_json: bool) -> None:
+def list_voices(voices: Path | None, engine_name: str | None, as_json: bool) -> None:
     """List the voices the engine offers (id, name, languages, gender)."""
-    from podrender.engines import get_engine
+    from podrender.engines import engine_names, get_engine
     from podrender.render import load_catalog
 
     try:
-        engine = get_engine(_config(voices).engine)
+        engine = get_engine(engine_name or _config(voices).engine)
+        hint = engine.missing()
+        if hint:
+            raise click.ClickException(f"engine '{engine.name}' is not installed: {hint}")
         catalog = load_catalog(engine)
+        others = [get_engine(n) for n in engine_names() if n not in (engine.name, "fake")]
+        others = [e for e in others if e.missing() is None]
     except PodrenderError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -228,6 +234,10 @@ def list_voices(voices: Path | None, as_json: bool) -> None:
         click.echo(f"{v.id:<28} {v.name:<36} {','.join(v.languages):<16} {v.gender or ''}")
     if catalog.variants:
         click.echo(f"\nVariants, appended with '+' (e.g. {catalog.voices[0].id}+f3): " + " ".join(catalog.variants))
+    if engine.name == "piper":
+        click.echo("\nUse one under a speaker: `engine: piper` and `model: NAME` (or the path of a .onnx voice).")
+    for other in others:
+        click.echo(f"\nAlso installed: engine '{other.name}' (podrender voices --engine {other.name})")
 
 
 @cli.group()
@@ -260,11 +270,12 @@ def cache_clear(cache_dir: Path | None) -> None:
 def doctor(voices: Path | None) -> None:
     """Check the engine, its espeak-ng library and data, ffmpeg, the voices and the folders."""
     from podrender.cache import default_cache_dir
-    from podrender.engines import get_engine
+    from podrender.engines import engine_names, get_engine
     from podrender.render import load_catalog
     from podrender.runtime import ffmpeg
 
     problems = 0
+    main = ""
 
     def line(name: str, value: str, ok: bool = True) -> None:
         nonlocal problems
@@ -275,12 +286,19 @@ def doctor(voices: Path | None) -> None:
         config = _config(voices)
         line("voices.yaml", config.path or "(built-in defaults)")
         engine = get_engine(config.engine)
+        main = engine.name
+        if engine.missing():
+            line("engine", f"voices.yaml uses '{main}', which is not installed: {engine.missing()}", ok=False)
         for key, value in engine.describe().items():
             line(key, value)
         catalog = load_catalog(engine)
         line("voices", f"{len(catalog.voices)} voices, {len(catalog.variants)} variants")
     except PodrenderError as exc:
         line("engine", str(exc), ok=False)
+    for name in engine_names():  # the optional engines a speaker may choose (`engine: piper`)
+        if name not in ("fake", main):
+            for key, value in get_engine(name).describe().items():
+                line(key, value)
     try:
         ff = ffmpeg()
         proc = subprocess.run([ff.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False)

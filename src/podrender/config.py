@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,8 +77,21 @@ class SpeakerConfig:
     """Other labels that mean this speaker."""
     pronounce: tuple[tuple[str, str], ...] = ()
     """Respellings for this speaker only, on top of the global table."""
+    engine: str | None = None
+    """This speaker's engine (default: the top-level `engine`), e.g. `piper`."""
+    model: str | None = None
+    """A model-file engine's voice (piper): an absolute path, or the name of an installed voice."""
+    speaker_id: int | None = None
+    """Which speaker of a multi-speaker model."""
+    length_scale: float | None = None
+    """Piper's phoneme duration factor: above 1 is slower."""
     line: int = 0
     voice_line: int = 0
+    engine_line: int = 0
+    model_line: int = 0
+    speaker_id_line: int = 0
+    pitch_line: int = 0
+    rate_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class Config:
 
     path: str | None = None
     engine: str = "pyttsx3"
+    engine_line: int = 0
     narrator: str = "Narrator"
     host: str | None = None
     pause_ms: int = 400
@@ -142,7 +157,10 @@ _TOP_KEYS = (
     "episode",
     "audio",
 )
-_SPEAKER_KEYS = ("voice", "rate", "pitch", "volume", "aliases", "pronounce", "pronounce_files")
+_SPEAKER_KEYS = (
+    "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "length_scale",
+    "pronounce_files",
+)  # fmt: skip
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
 _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
 
@@ -327,7 +345,7 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
     values: dict[str, Any] = {"path": path}
     for key, node in r.mapping(root, "voices.yaml", _TOP_KEYS):
         if key == "engine":
-            values["engine"] = r.string(node, "engine")
+            values["engine"], values["engine_line"] = r.string(node, "engine"), node.start_mark.line + 1
         elif key in ("narrator", "host"):
             values[key] = r.string(node, key, allow_none=key == "host")
         elif key in ("pause_ms", "chapter_pause_ms"):
@@ -338,7 +356,9 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
                 raise r.fail(node, f"chapters must be one of {', '.join(CHAPTER_POLICIES)}, not '{policy}'")
             values["chapters"] = policy
         elif key == "speakers":
-            values["speakers"] = tuple(_speaker(r, name, vnode) for name, vnode in r.mapping(node, "speakers", None))
+            values["speakers"] = tuple(
+                _speaker(r, name, vnode, base_dir, allow_files) for name, vnode in r.mapping(node, "speakers", None)
+            )
         elif key == "fallback_voices":
             values["fallback_voices"] = tuple(r.strings(node, "fallback_voices"))
         elif key == "skip":
@@ -365,7 +385,9 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
     return config
 
 
-def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
+def _speaker(
+    r: _Reader, name: str, node: yaml.Node, base_dir: Path | None = None, allow_files: bool = True
+) -> SpeakerConfig:
     where = f"speaker '{name}'"
     line = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
@@ -377,8 +399,10 @@ def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
             fields["voice_line"] = vnode.start_mark.line + 1
         elif key == "rate":
             fields["rate"] = r.number(vnode, f"{where}: rate", int, 80, 450)
+            fields["rate_line"] = vnode.start_mark.line + 1
         elif key == "pitch":
             fields["pitch"] = r.number(vnode, f"{where}: pitch", int, 0, 100)
+            fields["pitch_line"] = vnode.start_mark.line + 1
         elif key == "volume":
             fields["volume"] = r.number(vnode, f"{where}: volume", float, 0.0, 1.0)
         elif key == "aliases":
@@ -387,6 +411,15 @@ def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
             fields["pronounce"] = r.table(vnode, f"{where}: pronounce")
         elif key == "pronounce_files":
             fields["pronounce_files"] = r.lexicon_files(vnode, f"{where}: pronounce_files")
+        elif key == "engine":
+            fields["engine"], fields["engine_line"] = r.name(vnode, f"{where}: engine"), vnode.start_mark.line + 1
+        elif key == "model":
+            fields["model"], fields["model_line"] = _model(r, vnode, where, base_dir, allow_files)
+        elif key == "speaker_id":
+            fields["speaker_id"] = r.number(vnode, f"{where}: speaker_id", int, 0, 100_000)
+            fields["speaker_id_line"] = vnode.start_mark.line + 1
+        elif key == "length_scale":
+            fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, 0.25, 4.0)
     fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
 
@@ -407,6 +440,21 @@ def _merge(*tables: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     for table in tables:
         out.update(table)
     return tuple(out.items())
+
+
+def _model(r: _Reader, node: yaml.Node, where: str, base_dir: Path | None, allow_files: bool) -> tuple[str, int]:
+    """A speaker's `model:`: a path (made absolute against voices.yaml's folder) or a bare voice name."""
+    value = r.name(node, f"{where}: model").strip()
+    if not value:
+        raise r.fail(node, f"{where}: model must name a voice file or an installed voice")
+    if "/" in value or "\\" in value or value.lower().endswith(".onnx") or value.startswith("~"):
+        if not allow_files:
+            raise r.fail(node, f"{where}: model paths are not allowed here; name an installed voice instead")
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        value = os.path.abspath(path)
+    return value, node.start_mark.line + 1
 
 
 def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bool = True) -> Episode:

@@ -15,6 +15,7 @@ import io
 import os
 import time
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ class Pyttsx3Engine(Engine):
     def pitch_profiles(self) -> dict[str, PitchProfile]:
         return dict(_pitch_profiles(espeak_library().data_path or _system_data_path()))
 
-    def preload(self) -> None:
+    def preload(self, voices: Sequence[VoiceSettings] = ()) -> None:
         # Loading the library and importing the driver is safe before fork; espeak_Initialize is not,
         # and happens only in `synthesize`, inside the worker.
         load_espeak()
