@@ -22,7 +22,8 @@ The rules, in the order they run (each turns digits into words, so a later rule 
 - years: a whole number from 1100 to 2099 written without a thousands separator is read as a year
   (`2015` → "twenty fifteen", `2008` → "two thousand eight", `1500` → "fifteen hundred", which is also
   how the quantity is said); write `1,500` to have it read as a cardinal
-- every other number: cardinal (`1,000` → "one thousand"), decimals digit by digit after "point"
+- every other number: cardinal (`1,000` → "one thousand"), decimals digit by digit after "point";
+  whatever digits are left (glued to punctuation) are read as whole numbers, so no digit reaches the engine
 - digits glued to letters are separated first (`GPT-3`, `MP3` → "GPT three", "MP three")
 
 Words are American style: no "and" inside numbers ("one hundred five"), no hyphens ("twenty one").
@@ -51,7 +52,7 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 
 _ISO_DATE = re.compile(r"(?<![\w/.-])(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?![\w/-]|\.\d)")
 _MONTH_DAY = re.compile(rf"\b({_MONTH_NAME})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? (\d{{4}})\b)?")
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_NAME})\b\.?(?:,? (\d{{4}})\b)?")
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_NAME})\b(?:,? (\d{{4}})\b)?")
 _AMPM = r"(?:[ap]\.m\.|[ap]m\b|[AP]\.M\.|[AP]M\b)"
 _CLOCK = re.compile(rf"(?<![\w:.])(\d{{1,2}}):(\d{{2}})(?![\w:]|\.\d)(?:\s?({_AMPM}))?")
 _HOUR_AMPM = re.compile(rf"(?<![\w:.,])(\d{{1,2}})\s?({_AMPM})")
@@ -62,7 +63,7 @@ _CURRENCY = re.compile(
     rf"([$€£¥])\s?({_NUM})(?:\s?(k|K|m|M|bn|b|B|thousand|million|billion|trillion)\b)?"
 )
 _PERCENT = re.compile(rf"([-−]?)({_NUM})\s?%")
-_DECADE = re.compile(r"(?<![\w'])(?:'(\d0)|(\d{2,3}0))s\b")
+_DECADE = re.compile(r"(?<![\w'])(?:'(\d0)|([1-9]\d{0,2}0))s\b")
 _ORDINAL = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)\b")
 _NUMBER_SIGN = re.compile(r"(?<![\w&])#\s?(\d+)")
 _SLASH = re.compile(r"(?<![\w/.])(\d+)/(\d+)(?![\w/]|\.\d)")
@@ -72,6 +73,8 @@ _SCALE = re.compile(rf"(?<![\w.,])({_NUM})(M|B|bn)\b")
 _LETTER_DIGIT = re.compile(r"(?<=[A-Za-z])-?(?=\d)|(?<=\d)(?=[A-Za-z])")
 _NEGATIVE = re.compile(rf"(?<![\w.,])[-−]({_NUM})(?![\w])")
 _NUMBER = re.compile(rf"(?<![\w.,])({_NUM})(?![\w]|[.,]\d)")
+_ANY_DIGITS = re.compile(r"\d+")
+_AMPM_STOP = re.compile(r"\b([ap]\.m\.)\.")
 
 _CURRENCIES = {
     "$": ("dollar", "dollars", "cent", "cents"),
@@ -133,6 +136,13 @@ def _date(month: str, day: str, year_text: str | None, *, day_first: bool = Fals
     if year_text:
         said += f", {year(int(year_text))}"
     return said
+
+
+def _day_month(m: re.Match[str]) -> str:
+    said = _date(m.group(2), m.group(1), m.group(3), day_first=True)
+    if said is None:
+        return m.group(0)
+    return said[4:] if m.string[: m.start()].lower().endswith("the ") else said
 
 
 def _iso(m: re.Match[str]) -> str:
@@ -210,7 +220,7 @@ def say_numbers(s: str) -> str:
     """Every number in `s` in words (rules in the module docstring)."""
     s = _ISO_DATE.sub(_iso, s)
     s = _MONTH_DAY.sub(lambda m: _date(m.group(1), m.group(2), m.group(3)) or m.group(0), s)
-    s = _DAY_MONTH.sub(lambda m: _date(m.group(2), m.group(1), m.group(3), day_first=True) or m.group(0), s)
+    s = _DAY_MONTH.sub(_day_month, s)
     s = _CLOCK.sub(_clock, s)
     s = _HOUR_AMPM.sub(lambda m: cardinal(int(m.group(1))) + _ampm(m.group(2)), s)
     s = _RATIO.sub(_ratio, s)
@@ -227,5 +237,7 @@ def say_numbers(s: str) -> str:
     s = _SCALE.sub(lambda m: f"{number(m.group(1))} {_SCALES[m.group(2).lower()]}", s)
     s = _LETTER_DIGIT.sub(" ", s)
     s = _NEGATIVE.sub(lambda m: "minus " + number(m.group(1)), s)
-    return _NUMBER.sub(_plain, s)
+    s = _NUMBER.sub(_plain, s)
+    s = _AMPM_STOP.sub(r"\1", s)  # "3 pm." is "three p.m." with one full stop
+    return _ANY_DIGITS.sub(lambda m: number(m.group(0)), s)  # digits glued to punctuation: still words
 

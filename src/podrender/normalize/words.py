@@ -2,7 +2,7 @@
 
 - abbreviations: `e.g.` → "for example", `i.e.` → "that is", `etc.` → "et cetera", `vs.`/`vs` →
   "versus", `Dr.` → "Doctor", `Prof.` → "Professor", `Mr.`, `Mrs.`, `Ms.`, `Jr.`, `Sr.`, `Mt.`,
-  `approx.`, `cf.`, `et al.`; `St.` → "Saint" before a capitalized word, else "Street"; `No.` before a
+  `approx.`, `cf.`, `et al.`; `St.` → "Street" after a capitalized word, else "Saint" before one; `No.` before a
   number → "number". A sentence that ended with the abbreviation keeps its full stop.
 - dotted initials: `U.S.` → "U-S".
 - code-like tokens: `model.fit()` → "model dot fit", `file.py` → "file dot py", `snake_case` →
@@ -32,10 +32,9 @@ _CAN_END = {"etc.", "approx.", "et al.", "St."}
 _ABBREV = re.compile(
     r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w])"
 )
-_SAINT = re.compile(r"(?<![\w.])St\.(?=\s+[A-Z])")
 _SHOUTING = re.compile(r"(?<![\w'])[A-Z][A-Z']*(?: [A-Z][A-Z']*){2,}(?![\w'])")
 _NUMBER_ABBREV = re.compile(r"(?<![\w.])No\.\s?(?=\d)")
-_INITIALS = re.compile(r"(?<![\w.])((?:[A-Z]\.){2,})(?!\w)")
+_INITIALS = re.compile(r"(?<![\w.])(?<!\d )((?:[A-Z]\.){2,})(?!\w)")
 _CALL = re.compile(r"\b(\w+)\(\s*\)")
 _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)(?![\w])")
 _SNAKE = re.compile(r"\b_*([A-Za-z0-9]+(?:_+[A-Za-z0-9]+)+)_*\b|\b__(\w+?)__\b")
@@ -58,11 +57,12 @@ _ONSETS = frozenset(
 
 def _abbreviation(m: re.Match[str]) -> str:
     written = m.group(0)
-    if written == "St." and not re.search(r"[a-z] $", m.string[: m.start()]):
-        return written  # neither "Saint" (done before) nor after a street's name
     said = _ABBREVIATIONS[written]
-    rest = m.string[m.end() :]
-    if written in _CAN_END and (not rest.strip() or re.match(r"\s+[\"']?[A-Z]", rest)):
+    # After a capitalized name St. is a street (Main St.); otherwise, before one, a saint (St. Louis).
+    after_name = re.search(r"\b[A-Z][\w'-]* $", m.string[: m.start()]) is not None
+    if written == "St." and not after_name and re.match(r"\s+[A-Z]", m.string[m.end() :]):
+        return "Saint"
+    if written in _CAN_END and _ends_sentence(m):
         said += "."
     return said
 
@@ -110,17 +110,33 @@ def _acronyms(s: str) -> str:
 def say_abbreviations(s: str) -> str:
     """Abbreviations and dotted initials expanded (before numbers, so `No. 5` is "number five")."""
     s = _NUMBER_ABBREV.sub("number ", s)
-    s = _SAINT.sub("Saint", s)
     s = _ABBREV.sub(_abbreviation, s)
-    return _INITIALS.sub(lambda m: "-".join(m.group(1).rstrip(".").split(".")), s)
+    return _INITIALS.sub(_initials, s)
+
+
+def _initials(m: re.Match[str]) -> str:
+    said = "-".join(m.group(1).rstrip(".").split("."))
+    return said + "." if _ends_sentence(m) else said
+
+
+def _ends_sentence(m: re.Match[str]) -> bool:
+    """True when the text after `m` starts a new sentence (or there is none)."""
+    rest = m.string[m.end() :]
+    return not rest.strip() or re.match(r"\s+[\"']?[A-Z]", rest) is not None
 
 
 def say_code(s: str) -> str:
     """Code-like tokens read as words."""
     s = _CALL.sub(r"\1", s)
-    s = _DOTTED.sub(lambda m: m.group(1) + m.group(2).replace(".", " dot "), s)
+    s = _DOTTED.sub(_dotted, s)
     s = _SNAKE.sub(lambda m: re.sub("_+", " ", m.group(1) or m.group(2)), s)
     return _CAMEL.sub(lambda m: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", m.group(0)).lower(), s)
+
+
+def _dotted(m: re.Match[str]) -> str:
+    if all(len(part) == 1 for part in m.group(0).split(".")):
+        return m.group(0)  # letters with full stops (a.m., p.m.) are not code
+    return m.group(1) + m.group(2).replace(".", " dot ")
 
 
 def say_symbols(s: str) -> str:
@@ -131,7 +147,7 @@ def say_symbols(s: str) -> str:
     s = re.sub(r"(?<=[\w)]) \+ (?=[\w(])", " plus ", s)
     s = re.sub(r"(?<=[\w)]) = (?=[\w(])", " equals ", s)
     s = re.sub(r"(?<![\w~])~\s?(?=\w)", "about ", s)
-    s = _DEGREES.sub(lambda m: " degrees" + {"C": " Celsius", "F": " Fahrenheit"}.get(m.group(1) or "", ""), s)
+    s = _DEGREES.sub(lambda m: " degrees" + {"C": " Celsius", "F": " Fahrenheit"}.get(m.group(1) or "", "") + " ", s)
     s = _AND_OR.sub("and or", s)
     s = _LETTERS_SLASH.sub(lambda m: f"{m.group(1).upper()}-{m.group(2).upper()}", s)
     s = _WORDS_SLASH.sub(r"\1 or \2", s)
