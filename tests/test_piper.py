@@ -78,6 +78,9 @@ def test_piper_and_espeak_speakers_mix_in_one_episode(rendered: dict) -> None:
     assert abs(info.length * 1000 - manifest["duration_ms"]) < 60
     voices = {t["speaker"]: t["voice"] for t in manifest["turns"]}
     assert voices == {"Narrator": "gmw/en-us+f3", "Ada": "en_US-joe-medium", "Ben": "gmw/en-us+f3"}
+    ada = next(s for s in manifest["speakers"] if s["name"] == "Ada")
+    assert (ada["engine"], ada["model"], ada["speaker_id"]) == ("piper", str(JOE), None)
+    assert {s["engine"] for s in manifest["speakers"] if s["name"] != "Ada"} == {"pyttsx3"}
 
     x = decode(out)
     rate = 44100
@@ -185,6 +188,20 @@ def test_model_by_path_by_name_or_by_short_name(tmp_path: Path) -> None:
         (tmp_path / "voices.yaml").write_text(f"speakers:\n  Ada: {{engine: piper, model: '{spec}'}}\n", "utf-8")
         role = prepare(SCRIPT, load_config(tmp_path / "voices.yaml")).cast.role("Ada")
         assert (role.voice.engine, role.voice.voice, role.voice.model) == ("piper", "en_US-joe-medium", str(JOE))
+
+
+def test_piper_as_the_top_level_engine(tmp_path: Path) -> None:
+    from podrender.config import load_config
+
+    (tmp_path / "voices.yaml").write_text(
+        "engine: piper\nspeakers:\n  Ada: {length_scale: 0.9}\n  Ben: {voice: en_US-joe-medium, length_scale: 1.2}\n",
+        encoding="utf-8",
+    )
+    cast = prepare(SCRIPT, load_config(tmp_path / "voices.yaml")).cast
+    voices = {r.name: r.voice for r in (cast.narrator, *cast.roles)}
+    assert {v.engine for v in voices.values()} == {"piper"}
+    assert {v.model for v in voices.values()} == {str(JOE)}
+    assert (voices["Ada"].length_scale, voices["Ben"].length_scale, voices["Narrator"].length_scale) == (0.9, 1.2, None)
 
 
 def test_voices_and_doctor_show_the_piper_voices() -> None:

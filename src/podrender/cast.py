@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from podrender.config import Config, SpeakerConfig
 from podrender.contrast import Heard, choose_fallback, clash_warnings, describe
@@ -142,7 +142,10 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
         if entry is not None:
             lexicon.update(dict(entry.pronounce))
         if name not in own:  # the top-level engine's own checks (a piper model named by `voice:`)
-            settings[name] = _checked(config, name, entry, settings[name])
+            voice = settings[name]
+            if entry is not None:
+                voice = replace(voice, speaker_id=entry.speaker_id, length_scale=entry.length_scale)
+            settings[name] = _checked(config, name, entry, voice)
         roles[name] = Role(
             name=name,
             voice=settings[name],
@@ -185,25 +188,26 @@ def _settings(catalog: Catalog, voice: str, entry: SpeakerConfig | None) -> Voic
 def _own_engine_voices(
     config: Config, plan: list[tuple[str, SpeakerConfig | None]], catalog: Catalog
 ) -> dict[str, VoiceSettings]:
-    """Checked settings of the speakers whose `engine:` differs from the catalog's (`engine: piper`)."""
+    """Checked settings of the speakers with an `engine:` other than the catalog's, or a `model:`."""
     out: dict[str, VoiceSettings] = {}
     catalogs: dict[str, Catalog] = {}
     for name, entry in plan:
-        if entry is None or not entry.engine or entry.engine == catalog.engine:
+        if entry is None or not ((entry.engine and entry.engine != catalog.engine) or entry.model):
             continue
-        engine = _engine(config, name, entry.engine, entry.engine_line)
+        engine_name = entry.engine or catalog.engine
+        engine = _engine(config, name, engine_name, entry.engine_line or config.engine_line)
         spec = entry.model
         if spec is None and entry.voice:  # an engine with a voice list (pyttsx3): resolve `voice:` in it
-            if entry.engine not in catalogs:
-                catalogs[entry.engine] = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
-            spec = _resolve(catalogs[entry.engine], entry.voice, config, entry.voice_line, name)
+            if engine_name not in catalogs:
+                catalogs[engine_name] = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
+            spec = _resolve(catalogs[engine_name], entry.voice, config, entry.voice_line, name)
         if spec is None:
             raise ConfigError(
-                f"speaker '{name}' uses engine '{entry.engine}' but names no voice (give model: or voice:)",
+                f"speaker '{name}' uses engine '{engine_name}' but names no voice (give model: or voice:)",
                 path=config.path, line=entry.engine_line or entry.line or None,
             )  # fmt: skip
         voice = VoiceSettings(
-            engine=entry.engine, voice=spec, rate=entry.rate, pitch=entry.pitch, volume=entry.volume,
+            engine=engine_name, voice=spec, rate=entry.rate, pitch=entry.pitch, volume=entry.volume,
             model=entry.model, speaker_id=entry.speaker_id, length_scale=entry.length_scale,
         )  # fmt: skip
         out[name] = _checked(config, name, entry, voice)
