@@ -16,7 +16,7 @@ from podrender.normalize import apply_lexicon, sentences, split_for_engine, spok
         ("Read http://www.example.com now", "Read example dot com now"),
         ("Go to www.example.org/about.", "Go to example dot org."),
         ("Visit https://blog.example.co.uk:8080/a?b=1, then rest.", "Visit blog dot example dot co dot uk, then rest."),
-        ("It is at HTTPS://EXAMPLE.COM/X!", "It is at EXAMPLE dot COM!"),
+        ("It is at HTTPS://EXAMPLE.COM/X!", "It is at example dot com!"),
     ],
 )
 def test_url_is_read_as_its_site(text: str, said: str) -> None:
@@ -58,8 +58,8 @@ def test_emoticon_at_the_end_leaves_no_stray_punctuation() -> None:
     assert spoken_text("See you soon :)") == "See you soon"
 
 
-def test_colon_in_times_and_ratios_is_kept() -> None:
-    assert spoken_text("Meet at 10:30, ratio 3:2.") == "Meet at 10:30, ratio 3:2."
+def test_colon_in_times_and_ratios_is_read() -> None:
+    assert spoken_text("Meet at 10:30, ratio 3:2.") == "Meet at ten thirty, ratio three to two."
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_emoji_are_removed(text: str) -> None:
 
 
 def test_number_eight_before_a_parenthesis_is_kept() -> None:
-    assert "8" in spoken_text("Pick a number (1 to 8) and say it.")
+    assert spoken_text("Pick a number (1 to 8) and say it.") == "Pick a number (one to eight) and say it."
 
 
 def test_degree_sign_is_not_an_emoji() -> None:
@@ -113,9 +113,9 @@ def test_dash_between_words_is_a_comma_pause(text: str, said: str) -> None:
 @pytest.mark.parametrize(
     ("text", "said"),
     [
-        ("Chapters 1–5 are free.", "Chapters 1 to 5 are free."),
-        ("From 1990 — 2000.", "From 1990 to 2000."),
-        ("Pages 10—12", "Pages 10 to 12"),
+        ("Chapters 1–5 are free.", "Chapters one to five are free."),
+        ("From 1990 — 2000.", "From nineteen ninety to two thousand."),
+        ("Pages 10—12", "Pages ten to twelve"),
     ],
 )
 def test_dash_between_numbers_is_to(text: str, said: str) -> None:
@@ -170,10 +170,10 @@ def test_paragraph_with_nothing_to_say_is_dropped() -> None:
 # --- lexicon -----------------------------------------------------------------------------------------
 
 
-def test_lexicon_replaces_whole_words_case_sensitively() -> None:
+def test_lexicon_entry_with_capitals_matches_exactly_and_whole_words() -> None:
     lexicon = [("NLP", "N L P")]
-    assert spoken_text("NLP, NLPs, nlp and (NLP).", lexicon) == "N L P, NLPs, nlp and (N L P)."
-    assert spoken_text("ANLP is not NLP", lexicon) == "ANLP is not N L P"
+    assert apply_lexicon("NLP, NLPs, nlp and (NLP).", lexicon) == "N L P, NLPs, nlp and (N L P)."
+    assert apply_lexicon("ANLP is not NLP", lexicon) == "ANLP is not N L P"
 
 
 def test_lexicon_longest_entry_wins() -> None:
@@ -241,3 +241,126 @@ def test_split_for_engine_packs_sentences() -> None:
 def test_split_for_engine_prefers_commas() -> None:
     text = "alpha beta gamma, delta epsilon zeta eta theta"
     assert split_for_engine(text, 30) == ["alpha beta gamma,", "delta epsilon zeta eta theta"]
+
+
+# --- the normalization table: written → spoken, one row per rule --------------------------------------------
+
+TABLE = [
+    # cardinals, decimals, negatives, large numbers
+    ("I have 3 cats.", "I have three cats."),
+    ("We had 1,000 users.", "We had one thousand users."),
+    ("It took 1,234,567 steps.",
+     "It took one million two hundred thirty four thousand five hundred sixty seven steps."),
+    ("Pi is 3.14 or so.", "Pi is three point one four or so."),
+    ("It was -5 outside.", "It was minus five outside."),
+    ("About 105 people.", "About one hundred five people."),
+    ("Id 1234567890123456.", "Id one two three four five six seven eight nine zero one two three four five six."),
+    # ordinals
+    ("The 1st, 2nd, 3rd and 21st time.", "The first, second, third and twenty first time."),
+    # years and decades
+    ("In 2015 it began.", "In twenty fifteen it began."),
+    ("Since 2008.", "Since two thousand eight."),
+    ("In 1905 and 2000.", "In nineteen oh five and two thousand."),
+    ("About 1500 words.", "About fifteen hundred words."),
+    ("The 1990s were loud.", "The nineteen nineties were loud."),
+    ("Back in the '90s.", "Back in the nineties."),
+    ("The 80s and the 2000s.", "The eighties and the two thousands."),
+    # ranges
+    ("From 2015–2018.", "From twenty fifteen to twenty eighteen."),
+    ("Wait 5-10 minutes.", "Wait five to ten minutes."),
+    ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
+    # currency
+    ("It cost $5.", "It cost five dollars."),
+    ("Only $1.", "Only one dollar."),
+    ("A $3.50 coffee.", "A three dollars and fifty cents coffee."),
+    ("Just $0.99 now.", "Just ninety nine cents now."),
+    ("Pay €20 or £1.2m.", "Pay twenty euros or one point two million pounds."),
+    ("A $1 billion deal.", "A one billion dollars deal."),
+    ("Raised $2.5M.", "Raised two point five million dollars."),
+    ("Between $5-$10.", "Between five dollars to ten dollars."),
+    # percentages
+    ("Up 5% and 3.5%, down -2%.", "Up five percent and three point five percent, down minus two percent."),
+    ("A 5-10% rise.", "A five to ten percent rise."),
+    # times
+    ("At 3:30 pm.", "At three thirty p.m."),
+    ("At 10am sharp.", "At ten a.m. sharp."),
+    ("At 7 P.M. today.", "At seven p.m. today."),
+    ("By 14:05.", "By fourteen oh five."),
+    ("At 10:00 and 18:00.", "At ten o'clock and eighteen hundred."),
+    ("A 3:2 ratio.", "A three to two ratio."),
+    # dates
+    ("On 2024-03-05.", "On March fifth, twenty twenty four."),
+    ("On March 5, 2024.", "On March fifth, twenty twenty four."),
+    ("On 5 March 2024.", "On the fifth of March, twenty twenty four."),
+    ("By Dec. 31st.", "By December thirty first."),
+    ("On the 4th of July.", "On the fourth of July."),
+    ("In March 2020.", "In March twenty twenty."),
+    # abbreviations
+    ("Fruit, e.g. plums.", "Fruit, for example plums."),
+    ("One thing, i.e. this.", "One thing, that is this."),
+    ("Apples, pears, etc.", "Apples, pears, et cetera."),
+    ("Apples, etc. Then more.", "Apples, et cetera. Then more."),
+    ("Dr. Lee met Prof. Ng.", "Doctor Lee met Professor Ng."),
+    ("Mr. and Mrs. Smith.", "Mister and Missus Smith."),
+    ("Cats vs. dogs, cats vs dogs.", "Cats versus dogs, cats versus dogs."),
+    ("St. Louis is on Main St. Downtown.", "Saint Louis is on Main Street. Downtown."),
+    ("Item No. 5.", "Item number five."),
+    ("A Ph.D. from the U.S. and U.K.", "A P-H-D from the U-S and U-K."),
+    # acronyms: spelled unless they read as a word
+    ("NLP and GPU and UN.", "N-L-P and G-P-U and U-N."),
+    ("NASA and NATO and UNESCO.", "Nasa and Nato and Unesco."),
+    ("ICLR, AKBC, ACL, HTML, JPEG.", "I-C-L-R, A-K-B-C, A-C-L, H-T-M-L, J-P-E-G."),
+    ("Two GPUs and NASA's rover.", "Two G-P-U's and Nasa's rover."),
+    ("GPT-3 and MP3 and COVID-19.", "G-P-T three and M-P three and Covid nineteen."),
+    ("World War II.", "World War II."),
+    ("I LOVE THIS SHOW.", "I LOVE THIS SHOW."),
+    ("OpenNMT and PyTorch stay.", "OpenNMT and PyTorch stay."),
+    # URLs, e-mail, handles
+    ("See https://sayak.dev/ now.", "See sayak dot dev now."),
+    ("Mail me@example.org.", "Mail me at example dot org."),
+    ("Follow @srush_nlp.", "Follow at srush nlp."),
+    # code-like tokens
+    ("Call model.fit() now.", "Call model dot fit now."),
+    ("Open file.py and setup.cfg.", "Open file dot py and setup dot cfg."),
+    ("Set max_len and maxLen.", "Set max len and max len."),
+    ("Edit __init__ first.", "Edit init first."),
+    ("Use v3.10.2 today.", "Use version three point ten point two today."),
+    # emoji
+    ("Thanks 🤗 all.", "Thanks all."),
+    # symbols and slashes
+    ("R&D and Q&A.", "R and D and Q and A."),
+    ("ML/NLP papers.", "M-L or N-L-P papers."),
+    ("He/she may.", "He or she may."),
+    ("Yes and/or no.", "Yes and or no."),
+    ("I/O bound.", "I-O bound."),
+    ("Open src/app/main today.", "Open src slash app slash main today."),
+    ("Half is 1/2, most is 3/4.", "Half is one half, most is three quarters."),
+    ("Open 24/7.", "Open twenty four seven."),
+    ("We're #1.", "We're number one."),
+    ("C++ and C# and F#.", "C plus plus and C sharp and F sharp."),
+    ("So 2 + 2 = 4.", "So two plus two equals four."),
+    ("About ~5 min.", "About about five min."),
+    ("It was 25°C or 77°F.", "It was twenty five degrees Celsius or seventy seven degrees Fahrenheit."),
+    ("Soup — warm — good.", "Soup, warm, good."),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), TABLE)
+def test_normalization_table(written: str, spoken: str) -> None:
+    assert spoken_text(written) == spoken
+
+
+def test_no_digit_reaches_the_engine() -> None:
+    for text in ("word,2015", "(1990s)", "3.5.", "v2", "1,00012", "x86", "H100", "$5,000.25"):
+        assert not any(ch.isdigit() for ch in spoken_text(text)), text
+
+
+def test_pronounceable_rule() -> None:
+    from podrender.normalize.words import acronym, pronounceable
+
+    assert [w for w in ("NASA", "NATO", "UNESCO", "CERN", "SCUBA", "IKEA") if pronounceable(w)] == [
+        "NASA", "NATO", "UNESCO", "CERN", "SCUBA", "IKEA",
+    ]  # fmt: skip
+    assert not any(pronounceable(w) for w in ("GPU", "API", "FAQ", "ICLR", "UCLA", "HTTP", "AAAI", "IEEE", "SQL"))
+    assert acronym("GPU", "s") == "G-P-U's"
+    assert acronym("NASA", "'s") == "Nasa's"

@@ -34,7 +34,7 @@ AMBIGUOUS = Catalog(
 
 def fake_catalog() -> Catalog:
     engine = FakeEngine()
-    return Catalog("fake", tuple(engine.voices()), tuple(engine.variants()))
+    return Catalog("fake", tuple(engine.voices()), tuple(engine.variants()), tuple(engine.pitch_profiles().items()))
 
 
 def unknown(catalog: Catalog, spec: str) -> UnknownVoice:
@@ -160,8 +160,11 @@ def test_unlisted_speakers_get_unused_fallback_voices_and_a_warning() -> None:
     voices = [cast.narrator.voice.voice, by_name["Maya"].voice.voice, tom.voice.voice, zed.voice.voice]
     assert len(set(voices)) == 4  # every speaker sounds different
     assert {tom.voice.voice, zed.voice.voice} == {"fake/low", "fake/bright"}
-    assert f"speaker 'Tom' is not in voices.yaml; using fallback voice {tom.voice.voice}" in cast.warnings
-    assert f"speaker 'Zed' is not in voices.yaml; using fallback voice {zed.voice.voice}" in cast.warnings
+    assert f"speaker 'Tom' is not in voices.yaml; using fallback voice fake/low (pitch 50, rate {tom.voice.rate})" in (
+        cast.warnings
+    )
+    zed_note = "speaker 'Zed' is not in voices.yaml; using fallback voice fake/bright"
+    assert any(w.startswith(zed_note) for w in cast.warnings)
 
 
 def test_fallback_voices_from_voices_yaml_come_first() -> None:
@@ -178,12 +181,25 @@ def test_unknown_fallback_voice_raises_with_its_line() -> None:
     assert "fallback_voices" in str(info.value)
 
 
-def test_more_speakers_than_voices_reuses_with_a_warning() -> None:
+def test_more_speakers_than_voices_reuse_a_voice_at_another_pitch() -> None:
     names = ["Ann", "Ben", "Cat", "Dan", "Eve"]
     text = "\n\n".join(f"{n}: Hello from {n}, with a few words.\n\n{n}: And again." for n in names)
     _, _, cast = cast_of("engine: fake\n", text)
     assert len(cast.roles) == 5
+    assert len({r.voice.voice for r in cast.roles}) == 4  # the fake engine has four voices ...
+    assert len({(r.voice.voice, r.voice.pitch) for r in cast.roles}) == 5  # ... so one is heard at two pitches
+    assert not any("sound alike" in w or "clearly distinct" in w for w in cast.warnings)
+
+
+def test_engine_without_pitch_profiles_falls_back_to_unused_voices() -> None:
+    config = parse_config("engine: fake\n", "voices.yaml")
+    names = ["Ann", "Ben", "Cat", "Dan", "Eve"]
+    script = parse("\n\n".join(f"{n}: Hello from {n}, with a few words." for n in names), ParseOptions())
+    engine = FakeEngine()
+    cast = build_cast(config, script, Catalog("fake", tuple(engine.voices())))  # no profiles: pitch unknown
+    assert [r.voice.pitch for r in cast.roles] == [None] * 5
     assert any(w.startswith("no unused voice left for ") for w in cast.warnings)
+    assert all(r.pitch_hz is None and r.why == "fallback: first unused voice" for r in cast.roles)
 
 
 def test_narrator_without_entry_gets_a_voice_silently() -> None:

@@ -450,17 +450,19 @@ def test_queue_full_is_429_with_retry_after(tmp_path: Path, monkeypatch) -> None
 def test_a_render_over_the_time_limit_is_stopped_and_failed(make_client, monkeypatch) -> None:
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", HANG)
-    client = make_client(time_limit=2.5)
+    # The limit leaves the next render (well under a second on a quiet machine) room on a busy one.
+    client = make_client(time_limit=6)
     started = time.monotonic()
     job = client.post("/api/renders", json={"script": SCRIPT.replace("noon", HANG)}).json()
     status = wait_for(client, job["id"], timeout=30)
     assert status["status"] == "failed"
-    assert status["error"] == "the render took longer than the time limit (2.5 s) and was stopped"
-    assert time.monotonic() - started < 15
+    assert status["error"] == "the render took longer than the time limit (6 s) and was stopped"
+    assert time.monotonic() - started < 20
     # the queue is free again: the next render runs
     monkeypatch.delenv("PODRENDER_FAKE_FAULT")
     job = client.post("/api/renders", json={"script": SCRIPT}).json()
-    assert wait_for(client, job["id"])["status"] == "done"
+    status = wait_for(client, job["id"])
+    assert status["status"] == "done", status
 
 
 def test_odd_ids_are_404(finished: dict, tmp_path: Path) -> None:

@@ -154,32 +154,72 @@ def render(
 @click.argument("script", type=click.Path(path_type=Path))
 @voices_option
 @click.option("--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy to preview.")
+@click.option(
+    "--spoken", is_flag=True, help="Print exactly what each engine will be asked to say, turn by turn."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
-def inspect(script: Path, voices: Path | None, chapters: str | None, as_json: bool) -> None:
+def inspect(script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool) -> None:
     """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
     from podrender.render import prepare
-    from podrender.sheet import cast_sheet, format_sheet
+    from podrender.sheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
 
     try:
         config = _config(voices)
         prepared = prepare(_read(script), config, source=str(script), policy=chapters)
     except PodrenderError as exc:
         raise _fail(exc) from None
+    if spoken:
+        said = spoken_sheet(prepared)
+        click.echo(json.dumps(said, indent=2, ensure_ascii=False) if as_json else format_spoken(said))
+        return
     sheet = cast_sheet(prepared)
     click.echo(json.dumps(sheet, indent=2, ensure_ascii=False) if as_json else format_sheet(sheet))
 
 
+@cli.command("say")
+@click.argument("text")
+@click.option("--speaker", help="Who says it: a speaker or alias in voices.yaml (default: the narrator).")
+@voices_option
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    help="WAV file to write (default: output/say-<speaker>.wav).",
+)  # fmt: skip
+def say_command(text: str, speaker: str | None, voices: Path | None, output: Path | None) -> None:
+    """Say TEXT in a speaker's voice and write it to a WAV file (a preview of one line)."""
+    from podrender.say import say
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        config = _config(voices)
+        said = say(text, speaker if speaker is not None else config.narrator, config, output)
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted; nothing was written.", err=True)
+        sys.exit(130)
+    click.echo(f"Wrote {said.path} ({said.seconds:.1f} s, {said.sample_rate} Hz, {said.loudness} LUFS)")
+    click.echo(f"  {said.speaker} ({said.voice}) said:")
+    for piece in said.texts:
+        click.echo(f"    {piece}")
+
+
 @cli.command("voices")
 @voices_option
+@click.option("--engine", "engine_name", help="List this engine's voices (default: voices.yaml's engine), e.g. piper.")
 @click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
-def list_voices(voices: Path | None, as_json: bool) -> None:
+def list_voices(voices: Path | None, engine_name: str | None, as_json: bool) -> None:
     """List the voices the engine offers (id, name, languages, gender)."""
-    from podrender.engines import get_engine
+    from podrender.engines import engine_names, get_engine
     from podrender.render import load_catalog
 
     try:
-        engine = get_engine(_config(voices).engine)
+        engine = get_engine(engine_name or _config(voices).engine)
+        hint = engine.missing()
+        if hint:
+            raise click.ClickException(f"engine '{engine.name}' is not installed: {hint}")
         catalog = load_catalog(engine)
+        others = [get_engine(n) for n in engine_names() if n not in (engine.name, "fake")]
+        others = [e for e in others if e.missing() is None]
     except PodrenderError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -194,6 +234,10 @@ def list_voices(voices: Path | None, as_json: bool) -> None:
         click.echo(f"{v.id:<28} {v.name:<36} {','.join(v.languages):<16} {v.gender or ''}")
     if catalog.variants:
         click.echo(f"\nVariants, appended with '+' (e.g. {catalog.voices[0].id}+f3): " + " ".join(catalog.variants))
+    if engine.name == "piper":
+        click.echo("\nUse one under a speaker: `engine: piper` and `model: NAME` (or the path of a .onnx voice).")
+    for other in others:
+        click.echo(f"\nAlso installed: engine '{other.name}' (podrender voices --engine {other.name})")
 
 
 @cli.group()
@@ -226,11 +270,12 @@ def cache_clear(cache_dir: Path | None) -> None:
 def doctor(voices: Path | None) -> None:
     """Check the engine, its espeak-ng library and data, ffmpeg, the voices and the folders."""
     from podrender.cache import default_cache_dir
-    from podrender.engines import get_engine
+    from podrender.engines import engine_names, get_engine
     from podrender.render import load_catalog
     from podrender.runtime import ffmpeg
 
     problems = 0
+    main = ""
 
     def line(name: str, value: str, ok: bool = True) -> None:
         nonlocal problems
@@ -241,12 +286,19 @@ def doctor(voices: Path | None) -> None:
         config = _config(voices)
         line("voices.yaml", config.path or "(built-in defaults)")
         engine = get_engine(config.engine)
+        main = engine.name
+        if engine.missing():
+            line("engine", f"voices.yaml uses '{main}', which is not installed: {engine.missing()}", ok=False)
         for key, value in engine.describe().items():
             line(key, value)
         catalog = load_catalog(engine)
         line("voices", f"{len(catalog.voices)} voices, {len(catalog.variants)} variants")
     except PodrenderError as exc:
         line("engine", str(exc), ok=False)
+    for name in engine_names():  # the optional engines a speaker may choose (`engine: piper`)
+        if name not in ("fake", main):
+            for key, value in get_engine(name).describe().items():
+                line(key, value)
     try:
         ff = ffmpeg()
         proc = subprocess.run([ff.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False)

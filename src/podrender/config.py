@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,8 +77,21 @@ class SpeakerConfig:
     """Other labels that mean this speaker."""
     pronounce: tuple[tuple[str, str], ...] = ()
     """Respellings for this speaker only, on top of the global table."""
+    engine: str | None = None
+    """This speaker's engine (default: the top-level `engine`), e.g. `piper`."""
+    model: str | None = None
+    """A model-file engine's voice (piper): an absolute path, or the name of an installed voice."""
+    speaker_id: int | None = None
+    """Which speaker of a multi-speaker model."""
+    length_scale: float | None = None
+    """Piper's phoneme duration factor: above 1 is slower."""
     line: int = 0
     voice_line: int = 0
+    engine_line: int = 0
+    model_line: int = 0
+    speaker_id_line: int = 0
+    pitch_line: int = 0
+    rate_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class Config:
 
     path: str | None = None
     engine: str = "pyttsx3"
+    engine_line: int = 0
     narrator: str = "Narrator"
     host: str | None = None
     pause_ms: int = 400
@@ -138,10 +153,14 @@ _TOP_KEYS = (
     "fallback_voices",
     "skip",
     "pronounce",
+    "pronounce_files",
     "episode",
     "audio",
 )
-_SPEAKER_KEYS = ("voice", "rate", "pitch", "volume", "aliases", "pronounce")
+_SPEAKER_KEYS = (
+    "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "length_scale",
+    "pronounce_files",
+)  # fmt: skip
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
 _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
 
@@ -149,9 +168,14 @@ _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
 class _Reader:
     """Walks the composed YAML nodes so that each value keeps its line."""
 
-    def __init__(self, path: str, loader: yaml.SafeLoader) -> None:
+    def __init__(
+        self, path: str, loader: yaml.SafeLoader, base_dir: Path | None = None, allow_files: bool = True
+    ) -> None:
         self.path = path
         self.loader = loader
+        self.base_dir = base_dir
+        """Folder that relative file names (pronounce_files) are resolved against."""
+        self.allow_files = allow_files
 
     def fail(self, node: yaml.Node, message: str) -> ConfigError:
         return ConfigError(message, path=self.path, line=node.start_mark.line + 1)
@@ -223,8 +247,41 @@ class _Reader:
     def table(self, node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
         out = []
         for key, vnode in self.mapping(node, where, None):
-            out.append((key, str(self.string(vnode, f"{where} entry '{key}'"))))
+            say = str(self.string(vnode, f"{where} entry '{key}'"))
+            if not key.strip():
+                raise self.fail(vnode, f"{where}: an entry has an empty word")
+            if "[[" in key or "]]" in key:
+                raise self.fail(vnode, f"{where} entry '{key}': phoneme brackets [[ ]] belong in the respelling")
+            if not _brackets_balanced(say):
+                raise self.fail(vnode, f"{where} entry '{key}': unbalanced phoneme brackets in '{say}' (write [[...]])")
+            out.append((key, say))
         return tuple(out)
+
+    def lexicon_files(self, node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
+        """The entries of every file named by `pronounce_files`, in order (a later file's entry wins)."""
+        out: dict[str, str] = {}
+        for name, line in self.strings(node, where):
+            if not self.allow_files:
+                raise ConfigError(
+                    f"{where} is not allowed here (voices.yaml from the web page cannot name files)",
+                    path=self.path, line=line,
+                )  # fmt: skip
+            file = Path(name).expanduser()
+            if not file.is_absolute() and self.base_dir is not None:
+                file = self.base_dir / file
+            if not file.is_file():
+                why = "is a directory, not a file" if file.is_dir() else "does not exist"
+                raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line)
+            try:
+                text = file.read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                why = f"cannot be read ({exc.strerror})" if isinstance(exc, OSError) else "is not UTF-8 text"
+                raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line) from None
+            root, loader = _compose(text, str(file))
+            if root is None:
+                continue
+            out.update(_Reader(str(file), loader).table(root, "pronounce"))
+        return tuple(out.items())
 
 
 def _kind(value: Any) -> str:
@@ -241,14 +298,8 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
-def parse_config(
-    text: str, path: str = "voices.yaml", base_dir: Path | None = None, *, allow_files: bool = True
-) -> Config:
-    """Parse voices.yaml text. `base_dir` resolves a relative cover path.
-
-    With `allow_files=False` (text from the web page) nothing in it may name a file to open: an
-    `episode: cover` is a ConfigError.
-    """
+def _compose(text: str, path: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
+    """The YAML node tree of `text` (None when empty), or ConfigError with the line of the mistake."""
     try:
         loader = yaml.SafeLoader(text)
     except yaml.YAMLError as exc:
@@ -269,9 +320,21 @@ def parse_config(
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     finally:
         loader.dispose()
+    return root, loader
+
+
+def parse_config(
+    text: str, path: str = "voices.yaml", base_dir: Path | None = None, *, allow_files: bool = True
+) -> Config:
+    """Parse voices.yaml text. `base_dir` resolves a relative cover path.
+
+    With `allow_files=False` (text from the web page) nothing in it may name a file to open: an
+    `episode: cover` is a ConfigError.
+    """
+    root, loader = _compose(text, path)
     if root is None:
         return Config(path=path)
-    r = _Reader(path, loader)
+    r = _Reader(path, loader, base_dir, allow_files)
     try:
         return _build(r, root, path, base_dir, allow_files)
     except RecursionError:
@@ -282,7 +345,7 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
     values: dict[str, Any] = {"path": path}
     for key, node in r.mapping(root, "voices.yaml", _TOP_KEYS):
         if key == "engine":
-            values["engine"] = r.string(node, "engine")
+            values["engine"], values["engine_line"] = r.string(node, "engine"), node.start_mark.line + 1
         elif key in ("narrator", "host"):
             values[key] = r.string(node, key, allow_none=key == "host")
         elif key in ("pause_ms", "chapter_pause_ms"):
@@ -293,7 +356,9 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
                 raise r.fail(node, f"chapters must be one of {', '.join(CHAPTER_POLICIES)}, not '{policy}'")
             values["chapters"] = policy
         elif key == "speakers":
-            values["speakers"] = tuple(_speaker(r, name, vnode) for name, vnode in r.mapping(node, "speakers", None))
+            values["speakers"] = tuple(
+                _speaker(r, name, vnode, base_dir, allow_files) for name, vnode in r.mapping(node, "speakers", None)
+            )
         elif key == "fallback_voices":
             values["fallback_voices"] = tuple(r.strings(node, "fallback_voices"))
         elif key == "skip":
@@ -308,16 +373,21 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             values["skip"] = tuple(patterns)
         elif key == "pronounce":
             values["pronounce"] = r.table(node, "pronounce")
+        elif key == "pronounce_files":
+            values["pronounce_files"] = r.lexicon_files(node, "pronounce_files")
         elif key == "episode":
             values["episode"] = _episode(r, node, base_dir, allow_files)
         elif key == "audio":
             values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
+    values["pronounce"] = _merge(values.pop("pronounce_files", ()), values.get("pronounce", ()))
     config = Config(**values)
     _check_names(config, r, root)
     return config
 
 
-def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
+def _speaker(
+    r: _Reader, name: str, node: yaml.Node, base_dir: Path | None = None, allow_files: bool = True
+) -> SpeakerConfig:
     where = f"speaker '{name}'"
     line = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
@@ -329,15 +399,62 @@ def _speaker(r: _Reader, name: str, node: yaml.Node) -> SpeakerConfig:
             fields["voice_line"] = vnode.start_mark.line + 1
         elif key == "rate":
             fields["rate"] = r.number(vnode, f"{where}: rate", int, 80, 450)
+            fields["rate_line"] = vnode.start_mark.line + 1
         elif key == "pitch":
             fields["pitch"] = r.number(vnode, f"{where}: pitch", int, 0, 100)
+            fields["pitch_line"] = vnode.start_mark.line + 1
         elif key == "volume":
             fields["volume"] = r.number(vnode, f"{where}: volume", float, 0.0, 1.0)
         elif key == "aliases":
             fields["aliases"] = tuple(a for a, _ in r.strings(vnode, f"{where}: aliases"))
         elif key == "pronounce":
             fields["pronounce"] = r.table(vnode, f"{where}: pronounce")
+        elif key == "pronounce_files":
+            fields["pronounce_files"] = r.lexicon_files(vnode, f"{where}: pronounce_files")
+        elif key == "engine":
+            fields["engine"], fields["engine_line"] = r.name(vnode, f"{where}: engine"), vnode.start_mark.line + 1
+        elif key == "model":
+            fields["model"], fields["model_line"] = _model(r, vnode, where, base_dir, allow_files)
+        elif key == "speaker_id":
+            fields["speaker_id"] = r.number(vnode, f"{where}: speaker_id", int, 0, 100_000)
+            fields["speaker_id_line"] = vnode.start_mark.line + 1
+        elif key == "length_scale":
+            fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, 0.25, 4.0)
+    fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
+
+
+def _brackets_balanced(text: str) -> bool:
+    """True when every `[[` (espeak phoneme input) is closed by `]]` before the next one opens."""
+    inside = False
+    for mark in re.findall(r"\[\[|\]\]", text):
+        if (mark == "[[") == inside:
+            return False
+        inside = not inside
+    return not inside
+
+
+def _merge(*tables: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Tables in order of precedence, lowest first: an entry for the same word replaces the earlier one."""
+    out: dict[str, str] = {}
+    for table in tables:
+        out.update(table)
+    return tuple(out.items())
+
+
+def _model(r: _Reader, node: yaml.Node, where: str, base_dir: Path | None, allow_files: bool) -> tuple[str, int]:
+    """A speaker's `model:`: a path (made absolute against voices.yaml's folder) or a bare voice name."""
+    value = r.name(node, f"{where}: model").strip()
+    if not value:
+        raise r.fail(node, f"{where}: model must name a voice file or an installed voice")
+    if "/" in value or "\\" in value or value.lower().endswith(".onnx") or value.startswith("~"):
+        if not allow_files:
+            raise r.fail(node, f"{where}: model paths are not allowed here; name an installed voice instead")
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        value = os.path.abspath(path)
+    return value, node.start_mark.line + 1
 
 
 def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bool = True) -> Episode:

@@ -85,10 +85,14 @@ def build_manifest(prepared: Prepared, timeline: Timeline, cached: Mapping[int, 
             {
                 "name": r.name,
                 "narrator": r is prepared.cast.narrator,
+                "engine": r.voice.engine,
                 "voice": r.voice.voice,
                 "rate": r.voice.rate,
                 "pitch": r.voice.pitch,
                 "fallback": r.fallback,
+                # a model-file engine's voice (piper): which file, which speaker in it, how slow
+                **({"model": r.voice.model, "speaker_id": r.voice.speaker_id, "length_scale": r.voice.length_scale}
+                   if r.voice.model else {}),
             }
             for r in roles
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from podrender.cast import Cast
@@ -114,10 +115,11 @@ def make_plan(
     audio: AudioSettings,
     *,
     max_chars: int,
-    engine_id: str,
+    engine_id: str | Callable[[VoiceSettings], str],
     encoder_id: str,
 ) -> RenderPlan:
-    """Turn the script into units. Chapter pauses are longer than ordinary ones."""
+    """Turn the script into units. Chapter pauses are longer than ordinary ones. `engine_id` is the
+    engine's identity, or a function giving it per voice when speakers use different engines or models."""
     chapter_turns = {c.first_turn for c in chapters}
     pieces: list[tuple[int, str, VoiceSettings, str, int]] = []  # turn index, speaker, voice, text, line
     dropped: list[tuple[int, str]] = []
@@ -142,7 +144,8 @@ def make_plan(
             pause = config.pause_ms
         part = 0 if turn_index not in first_unit_of_turn else i - first_unit_of_turn[turn_index]
         first_unit_of_turn.setdefault(turn_index, i)
-        key = unit_key(text, voice, pause, audio, engine_id, encoder_id)
+        eid = engine_id if isinstance(engine_id, str) else engine_id(voice)
+        key = unit_key(text, voice, pause, audio, eid, encoder_id)
         units.append(Unit(i, turn_index, part, speaker, voice, text, pause, line, key))
 
     planned: list[PlannedChapter] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -78,7 +79,8 @@ def load_catalog(engine: Engine, facts: Facts | None = None) -> Catalog:
             return Catalog.from_json(stored)
         except (KeyError, AssertionError, TypeError, IndexError):
             pass
-    catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
+    profiles = tuple(sorted(engine.pitch_profiles().items()))
+    catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()), profiles)
     facts.put(name, catalog.to_json())
     return catalog
 
@@ -113,9 +115,12 @@ def prepare(
     policy = policy or config.chapters
     chapters = build_chapters(script, cast.host, policy)
     audio = audio or config.audio
+    # Speakers may use other engines than the top-level one (`engine: piper` under a speaker).
+    engines = {r.voice.engine: get_engine(r.voice.engine) for r in (cast.narrator, *cast.roles)}
+    voice_id = functools.cache(lambda voice: engines[voice.engine].voice_identity(voice))
     plan = make_plan(
         script, cast, chapters, config, audio,
-        max_chars=engine.max_chars, engine_id=engine.identity(), encoder_id=encoder_identity(),
+        max_chars=min(e.max_chars for e in engines.values()), engine_id=voice_id, encoder_id=encoder_identity(),
     )  # fmt: skip
     stem = Path(source).stem if source not in ("script", "-") else "episode"
     title = config.episode.title or script.title or stem
@@ -213,7 +218,8 @@ def _chunks(
 
     from podrender.synthesize import make_chunk, prepare_workers
 
-    get_engine(engine_name).preload()
+    for name in sorted({u.voice.engine for u in missing}):  # every engine the missing units use
+        get_engine(name).preload([u.voice for u in missing if u.voice.engine == name])
     prepare_workers()
     gain = codec_gain(plan.audio)
 

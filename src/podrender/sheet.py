@@ -96,3 +96,43 @@ def format_sheet(sheet: dict[str, Any]) -> str:
         lines.append("Warnings:")
         lines.extend(f"  - {w}" for w in sheet["warnings"])
     return "\n".join(lines)
+
+
+def spoken_sheet(prepared: Prepared) -> dict[str, Any]:
+    """The JSON shape of `inspect --spoken --json` (documented in the README): per turn, the texts
+    the engine is asked to say, one per unit, exactly as the render will pass them."""
+    turns: list[dict[str, Any]] = []
+    for unit in prepared.plan.units:
+        if not turns or turns[-1]["turn"] != unit.turn:
+            turns.append(
+                {
+                    "turn": unit.turn,
+                    "line": unit.line,
+                    "speaker": unit.speaker,
+                    "engine": unit.voice.engine,
+                    "voice": unit.voice.voice,
+                    "units": [],
+                }
+            )
+        turns[-1]["units"].append({"index": unit.index, "text": unit.text, "pause_ms": unit.pause_ms})
+    return {
+        "title": prepared.title,
+        "source": prepared.source,
+        "turns": turns,
+        "dropped": [{"line": line, "reason": why} for line, why in prepared.plan.dropped],
+    }
+
+
+def format_spoken(sheet: dict[str, Any]) -> str:
+    """What each engine will be asked to say, turn by turn; a turn cut into units shows one per line."""
+    lines = [f"Title: {sheet['title']}"]
+    for turn in sheet["turns"]:
+        lines.append("")
+        lines.append(f"line {turn['line']}  {turn['speaker']} ({turn['voice']})")
+        several = len(turn["units"]) > 1
+        for n, unit in enumerate(turn["units"], start=1):
+            lines.append(f"  [{n}] {unit['text']}" if several else f"  {unit['text']}")
+    for d in sheet["dropped"]:
+        lines.append("")
+        lines.append(f"line {d['line']}  (not spoken: {d['reason']})")
+    return "\n".join(lines)

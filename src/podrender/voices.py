@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from podrender.engines import VoiceInfo
+from podrender.engines import PitchProfile, VoiceInfo, VoiceSettings
 
 
 class UnknownVoice(Exception):
@@ -30,6 +30,8 @@ class Catalog:
     engine: str
     voices: tuple[VoiceInfo, ...]
     variants: tuple[str, ...] = ()
+    profiles: tuple[tuple[str, PitchProfile], ...] = ()
+    """How high voices speak (Engine.pitch_profiles): keys are lower-case base ids and '+variant'."""
 
     def _bases(self, short: str) -> list[VoiceInfo]:
         key = short.casefold()
@@ -78,8 +80,27 @@ class Catalog:
         base = full_id.partition("+")[0].casefold()
         return next((v for v in self.voices if v.id.casefold() == base), None)
 
+    def profile(self, full_id: str) -> PitchProfile | None:
+        """The base voice's profile with its variant's pitch and gender laid over it; None if unknown."""
+        table = dict(self.profiles)
+        base, plus, variant = full_id.partition("+")
+        own = table.get(base.casefold())
+        extra = table.get("+" + variant) if plus else None
+        if extra is None or own is None:
+            return extra or own
+        pitched = extra if extra.base_hz is not None else own
+        return PitchProfile(pitched.base_hz, pitched.spread_hz, extra.gender or own.gender, pitched.steps_per_octave)
+
+    def expected_pitch(self, voice: VoiceSettings) -> float | None:
+        """The median pitch (Hz) `voice` is predicted to speak at, or None when the engine cannot say."""
+        profile = self.profile(voice.voice)
+        return profile.median_hz(voice.pitch) if profile else None
+
     def gender(self, full_id: str) -> str | None:
-        """'Female'/'Male' from an espeak variant (f1-f5 / m1-m8), else what the engine says."""
+        """'Female'/'Male' from an espeak variant (f1-f5 / m1-m8, or its file), else what the engine says."""
+        profile = self.profile(full_id)
+        if profile is not None and profile.gender:
+            return profile.gender
         variant = full_id.partition("+")[2]
         if len(variant) >= 2 and variant[1:].isdigit():
             if variant[0] == "f":
@@ -94,6 +115,7 @@ class Catalog:
             "engine": self.engine,
             "voices": [[v.id, v.name, list(v.languages), v.gender] for v in self.voices],
             "variants": list(self.variants),
+            "profiles": [[k, p.base_hz, p.spread_hz, p.gender, p.steps_per_octave] for k, p in self.profiles],
         }
 
     @classmethod
@@ -103,4 +125,7 @@ class Catalog:
         voices = tuple(VoiceInfo(str(r[0]), str(r[1]), tuple(r[2]), r[3]) for r in rows)
         variants = data.get("variants") or []
         assert isinstance(variants, list)
-        return cls(str(data["engine"]), voices, tuple(str(v) for v in variants))
+        rows = data["profiles"]  # a list remembered before profiles existed raises KeyError: list again
+        assert isinstance(rows, list)
+        profiles = tuple((str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]))) for r in rows)
+        return cls(str(data["engine"]), voices, tuple(str(v) for v in variants), profiles)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -28,6 +28,28 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True)
+class PitchProfile:
+    """How high a voice speaks, so that casting can predict its median pitch without rendering.
+
+    The predicted median pitch at pitch setting `p` (0-100, 50 = the voice's own) is
+    `base_hz * 2 ** ((p - 50) / steps_per_octave) + spread_hz`: the part of the voice's pitch
+    that the setting shifts, plus the part it leaves alone (espeak moves the bottom of a voice's
+    range but not its width). None means "as the base voice": a variant may set only its gender.
+    """
+
+    base_hz: float | None = None
+    spread_hz: float = 0.0
+    gender: str | None = None
+    steps_per_octave: float = 50.0
+
+    def median_hz(self, pitch: int | None) -> float | None:
+        if self.base_hz is None:
+            return None
+        setting = 50 if pitch is None else pitch
+        return self.base_hz * 2 ** ((setting - 50) / self.steps_per_octave) + self.spread_hz
+
+
+@dataclass(frozen=True)
 class VoiceSettings:
     """Everything that decides how one speaker sounds."""
 
@@ -36,6 +58,20 @@ class VoiceSettings:
     rate: int | None = None
     pitch: int | None = None
     volume: float | None = None
+    model: str | None = None
+    """Absolute path of the voice's model file, for engines whose voices are files (piper)."""
+    speaker_id: int | None = None
+    """Which speaker of a multi-speaker model."""
+    length_scale: float | None = None
+    """Piper's phoneme duration factor: above 1 is slower."""
+
+
+class SettingError(ConfigError):
+    """A voice setting an engine refuses (Engine.check_voice); `key` is the voices.yaml key at fault."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -69,13 +105,31 @@ class Engine(ABC):
         """Suffixes that may follow a base voice after '+' (espeak's variants)."""
         return []
 
+    def pitch_profiles(self) -> dict[str, PitchProfile]:
+        """How high each voice speaks, keyed by base voice id or by '+variant'; {} when unknown."""
+        return {}
+
     @abstractmethod
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
         """Speak `text`; `workdir` is a private scratch directory."""
 
-    def preload(self) -> None:
-        """Import what `synthesize` needs, in the parent, so forked workers start warm.
-        Must not initialize anything that breaks across fork."""
+    def preload(self, voices: Sequence[VoiceSettings] = ()) -> None:
+        """Import what `synthesize` needs, in the parent, so forked workers start warm; `voices` are
+        the settings the coming units use. Must not initialize anything that breaks across fork."""
+
+    def missing(self) -> str | None:
+        """How to install what this engine needs when it is not installed (a pip command), else None."""
+        return None
+
+    def check_voice(self, voice: VoiceSettings) -> VoiceSettings:
+        """Validate settings that `voices` cannot (a model file, a speaker id) and complete them (the
+        model's absolute path). Raise ConfigError with a message naming what is wrong; the caller adds
+        the file, line and speaker; a SettingError names the key at fault."""
+        return voice
+
+    def voice_identity(self, voice: VoiceSettings) -> str:
+        """Like `identity`, plus whatever of this voice's own files changes the output (a model file)."""
+        return self.identity()
 
     def describe(self) -> dict[str, str]:
         """What the engine runs on, for `podrender doctor`."""
@@ -109,7 +163,8 @@ def get_engine(name: str) -> Engine:
 def _load_builtin() -> None:
     if _REGISTRY:
         return
-    from podrender.engines import fake, pyttsx3_engine
+    from podrender.engines import fake, piper_engine, pyttsx3_engine
 
     register(pyttsx3_engine.Pyttsx3Engine.name, pyttsx3_engine.Pyttsx3Engine)
+    register(piper_engine.PiperEngine.name, piper_engine.PiperEngine)
     register(fake.FakeEngine.name, fake.FakeEngine)

@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from podrender.engines import Engine, Pcm, VoiceInfo, VoiceSettings
+from podrender.engines import Engine, Pcm, PitchProfile, VoiceInfo, VoiceSettings
 from podrender.errors import EngineError
 
 RATE = 22050
 PITCHES = {"fake/low": 110.0, "fake/mid": 150.0, "fake/high": 220.0, "fake/bright": 300.0}
+GENDERS = {"fake/low": "Male", "fake/mid": "Male", "fake/high": "Female", "fake/bright": "Female"}
 
 
 class FakeEngine(Engine):
@@ -28,8 +29,11 @@ class FakeEngine(Engine):
         return "fake-1"
 
     def voices(self) -> list[VoiceInfo]:
-        genders = {"fake/low": "Male", "fake/mid": "Male", "fake/high": "Female", "fake/bright": "Female"}
-        return [VoiceInfo(v, v.split("/")[1].title(), ("en",), genders[v]) for v in PITCHES]
+        return [VoiceInfo(v, v.split("/")[1].title(), ("en",), GENDERS[v]) for v in PITCHES]
+
+    def pitch_profiles(self) -> dict[str, PitchProfile]:
+        # Exact: synthesize below plays a tone at PITCHES[voice], an octave per 100 pitch steps.
+        return {v: PitchProfile(base_hz=hz, gender=GENDERS[v], steps_per_octave=100.0) for v, hz in PITCHES.items()}
 
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
         import numpy as np  # imported here: registering the engine must not cost numpy's import

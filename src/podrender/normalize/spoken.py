@@ -1,0 +1,51 @@
+"""`spoken_text`: the whole normalization, in order. Shared by every engine.
+
+1. characters: entities, NFC, plain quotes; zero-width, control and private-use characters removed
+2. espeak phoneme input `[[...]]` is set aside, untouched by everything below
+3. markup, URLs, e-mail addresses, handles, emoticons and emoji (markup.py)
+4. the pronunciation lexicon (lexicon.py); its respellings are set aside too, so an entry overrides
+   every rule below
+5. abbreviations, code-like tokens (words.py), numbers (numerals.py), symbols, dashes, acronyms
+6. spaces and stray punctuation tidied, paragraphs kept, empty ones dropped
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from podrender.normalize.aside import SetAside
+from podrender.normalize.lexicon import apply_lexicon
+from podrender.normalize.markup import clean_characters, strip_markup
+from podrender.normalize.numerals import say_numbers
+from podrender.normalize.words import say_abbreviations, say_acronyms, say_code, say_dashes, say_symbols
+
+#: espeak-ng phoneme input: `[[h@l'oU]]`.
+PHONEMES = re.compile(r"\[\[[^\[\]\n]*\]\]")
+_SPACES = re.compile(r"[ \t]+")
+_SPACE_PUNCT = re.compile(r"\s+([,.;:!?])")
+_DOUBLE_COMMA = re.compile(r"([,;:])\s*[,;:]+")
+
+
+def spoken_text(text: str, lexicon: Sequence[tuple[str, str]] = ()) -> str:
+    """What the engine is asked to say for `text`; `lexicon` is (word, respelling) pairs, later ones winning."""
+    aside = SetAside()
+    s = clean_characters(text)
+    s = PHONEMES.sub(lambda m: aside.keep(m.group(0)), s)
+    s = strip_markup(s)
+    s = apply_lexicon(s, lexicon, aside.keep)
+    s = say_abbreviations(s)
+    s = say_code(s)
+    s = say_numbers(s)
+    s = say_symbols(s)
+    s = say_dashes(s)
+    s = say_acronyms(s)
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", s):
+        line = _SPACES.sub(" ", para.replace("\n", " ")).strip()
+        line = _SPACE_PUNCT.sub(r"\1", line)
+        line = _DOUBLE_COMMA.sub(r"\1", line)
+        line = line.strip(" ,;:")
+        if re.search(r"\w", line) or aside.holds(line):
+            paragraphs.append(aside.restore(line))
+    return "\n\n".join(paragraphs)

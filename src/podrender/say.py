@@ -1,0 +1,156 @@
+"""`podrender say`: one line in one speaker's voice, to a WAV file, made the way a render makes a turn.
+
+The line goes through the same parse, cast, normalization and units as a render (it is planned as a
+one-turn script by that speaker, with no skip patterns), each unit is synthesized in a fresh worker
+and checked, and the whole line is levelled to the episode's loudness target and true-peak ceiling.
+The WAV is mono 16-bit at the engine's own sample rate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+import wave
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from podrender.config import Config
+from podrender.engines import Pcm, get_engine
+from podrender.errors import ConfigError, EngineError, OutputError, ScriptError
+from podrender.plan import Unit
+
+
+@dataclass(frozen=True)
+class Said:
+    """What `say` wrote."""
+
+    path: Path
+    speaker: str
+    voice: str
+    texts: tuple[str, ...]
+    """What the engine was asked to say, one text per unit."""
+    seconds: float
+    sample_rate: int
+    loudness: float
+    """Integrated loudness of the file, LUFS."""
+
+
+def speaker_name(config: Config, name: str) -> str:
+    """The canonical name of `name` (a speaker, alias or the narrator, any case), else a ConfigError
+    naming the closest speakers voices.yaml knows."""
+    known = {config.narrator.casefold(): config.narrator, **config.aliases()}
+    found = known.get(name.strip().casefold())
+    if found is not None:
+        return found
+    names = [config.narrator, *(s.name for s in config.speakers if s.name != config.narrator)]
+    labels = names + [a for s in config.speakers for a in s.aliases]
+    close = difflib.get_close_matches(name.casefold(), [x.casefold() for x in labels], n=3, cutoff=0.5)
+    shown = list(dict.fromkeys(next(x for x in labels if x.casefold() == c) for c in close))
+    where = config.path or "voices.yaml"
+    if shown:
+        hint = "closest: " + ", ".join(shown)
+    else:
+        hint = "speakers: " + ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    raise ConfigError(f"no speaker '{name}' in {where}; {hint}")
+
+
+def default_output(speaker: str, output_dir: Path = Path("output")) -> Path:
+    """output/say-<speaker>.wav, the speaker's name as a file-name slug."""
+    from podrender.render import slugify
+
+    return output_dir / f"say-{slugify(speaker)}.wav"
+
+
+def say(text: str, speaker: str, config: Config, output: Path | None = None) -> Said:
+    """Render `text` in `speaker`'s voice to a WAV file (default `default_output(speaker)`)."""
+    from podrender.loudness import level
+    from podrender.pool import Task, run_tasks
+    from podrender.render import prepare
+
+    name = speaker_name(config, speaker)
+    line = re.sub(r"\s+", " ", text).strip()
+    if not line:
+        raise ScriptError("there is no text to say")
+    target = output or default_output(name)
+    _check_target(target)
+    script = line if name == config.narrator else f"{name}: {line}"
+    prepared = prepare(script, replace(config, skip=()), source="say", policy="none")
+    units = prepared.plan.units
+    if not units:
+        raise ScriptError(f"'{line}' has nothing to say after removing markup, links and emoji")
+
+    pieces: dict[int, Pcm] = {}
+
+    def work(task: Task) -> Pcm:
+        return _speak(units[task.id])
+
+    def done(task: Task, pcm: Pcm) -> None:
+        pieces[task.id] = pcm
+
+    tasks = [Task(u.index, f"the line ({u.speaker})", 60.0 + len(u.text) / 20) for u in units]
+    run_tasks(tasks, work, done, jobs=min(len(tasks), os.cpu_count() or 1))
+    rates = {p.rate for p in pieces.values()}
+    if len(rates) != 1:
+        raise EngineError(f"the engine returned pieces at different sample rates ({sorted(rates)})")
+    rate = rates.pop()
+    gap = np.zeros(int(rate * 0.25), dtype=np.float32)  # between sentences cut into separate units
+    parts: list[np.ndarray] = []
+    for i in range(len(units)):
+        if parts:
+            parts.append(gap)
+        parts.append(np.frombuffer(pieces[i].samples, dtype="<i2").astype(np.float32) / 32768)
+    levelled = level(np.concatenate(parts), rate, config.audio.loudness, config.audio.true_peak)
+    ints = np.clip(np.round(levelled.samples * 32767), -32768, 32767).astype("<i2")
+    _write_wav(target, ints.tobytes(), rate)
+    return Said(
+        path=target,
+        speaker=name,
+        voice=units[0].voice.voice,
+        texts=tuple(u.text for u in units),
+        seconds=len(ints) / rate,
+        sample_rate=rate,
+        loudness=round(levelled.loudness, 1),
+    )
+
+
+def _speak(unit: Unit) -> Pcm:
+    """Runs in a worker: synthesize one unit and check it as a render does."""
+    from podrender.synthesize import check_audio
+
+    engine = get_engine(unit.voice.engine)
+    with tempfile.TemporaryDirectory(prefix="podrender-say-") as work:
+        pcm = engine.synthesize(unit.text, unit.voice, Path(work))
+    check_audio(pcm, unit.text, unit.voice.rate)
+    return pcm
+
+
+def _check_target(target: Path) -> None:
+    if target.suffix.lower() != ".wav":
+        raise OutputError("the output file name must end in .wav", path=str(target))
+    if target.is_dir():
+        raise OutputError("is a directory; give a file name ending in .wav", path=str(target))
+    probe = target.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError("cannot write here (permission denied)", path=str(target.parent))
+
+
+def _write_wav(target: Path, samples: bytes, rate: int) -> None:
+    """Mono 16-bit WAV, written to a temporary name beside the target and renamed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f, wave.open(f, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(samples)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
