@@ -11,8 +11,9 @@ once by ffmpeg with exactly podrender's encoder options (timed).
     limit = (synthesis + encode) / cores
 
 With --stages, each child also runs the rest of podrender's per-chunk work on its audio after the
-synthesis (check, loudness levelling, per-chunk ffmpeg encode, frame count) and times each step:
-a breakdown of where a cold render's CPU time goes. Those steps are not part of the limit.
+synthesis (check, loudness levelling, 2x resampling and in-process LAME encode, frame count) and
+times each step: a breakdown of where a cold render's CPU time goes. For comparison it also times
+the same chunk encoded by an ffmpeg process of its own. Those steps are not part of the limit.
 """
 
 from __future__ import annotations
@@ -71,7 +72,16 @@ def _stages(unit: Unit, samples: bytes, rate: int, audio: AudioSettings) -> dict
     t3 = time.perf_counter()
     count_frames(blob)
     t4 = time.perf_counter()
-    return {"check": t1 - t0, "level": t2 - t1, "encode_chunk": t3 - t2, "count_frames": t4 - t3}
+    # For comparison only: the same chunk through an ffmpeg process of its own (podrender's encoder
+    # before it moved in process, and still its fallback).
+    from podrender.encode import _ffmpeg_encode, _to_s16
+
+    _ffmpeg_encode(_to_s16(y).tobytes(), rate, audio)
+    t5 = time.perf_counter()
+    return {
+        "check": t1 - t0, "level": t2 - t1, "encode_chunk": t3 - t2, "count_frames": t4 - t3,
+        "ffmpeg_chunk": t5 - t4,
+    }  # fmt: skip
 
 
 def _child(unit: Unit, pcm_path: Path, audio: AudioSettings, stages: bool, conn: Connection) -> None:
@@ -164,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stages:
         names = ("check", "level", "encode_chunk", "count_frames")
         result["stages_s"] = {"synthesize": synthesis, **{n: sum(u[n] for u in per_unit) for n in names}}
+        result["ffmpeg_chunk_encode_s"] = sum(u["ffmpeg_chunk"] for u in per_unit)
     args.json.write_text(json.dumps(result, indent=2))
     return 0
 

@@ -728,6 +728,8 @@ def render_report(
         *(f"| {k} | {v:.2f} | {v / total:.0%} |" for k, v in st.items()),
         f"| total | {total:.2f} | |",
         f"| for comparison: one ffmpeg encode of the whole episode | {stages['encode_s']:.2f} | |",
+        f"| for comparison: every chunk through an ffmpeg process of its own | "
+        f"{stages.get('ffmpeg_chunk_encode_s', float('nan')):.2f} | |",
         f"| for comparison: c's median wall × {cores} cores | {c.wall * cores:.2f} | |",
         "",
         "## How this was measured",
