@@ -59,6 +59,7 @@ from wer import (  # noqa: E402
     worst_phrases,
 )
 
+import podrender  # noqa: E402
 from podrender.config import load_config  # noqa: E402
 from podrender.errors import PodrenderError  # noqa: E402
 from podrender.render import prepare  # noqa: E402
@@ -312,7 +313,10 @@ def machine() -> list[tuple[str, str]]:
         ("commit", (commit.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty.stdout.strip() else "")),
         ("CPU", f"{cpu}, {os.cpu_count()} cores"),
         ("OS", f"{platform.system()} {platform.release()}; Python {platform.python_version()}"),
+        ("podrender", f"imported from {Path(podrender.__file__).parent}"),
         ("packages", ", ".join(packages)),
+        ("load average", "at the end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()) + " (1, 5, 15 min; the "
+         "machine is shared, so times vary with what else runs; the words do not)"),
     ]
 
 
