@@ -6,9 +6,7 @@ Only this module imports click. Library errors become one `Error: ...` line and 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -267,54 +265,26 @@ def cache_clear(cache_dir: Path | None) -> None:
 
 @cli.command()
 @voices_option
-def doctor(voices: Path | None) -> None:
-    """Check the engine, its espeak-ng library and data, ffmpeg, the voices and the folders."""
-    from podrender.cache import default_cache_dir
-    from podrender.engines import engine_names, get_engine
-    from podrender.render import load_catalog
-    from podrender.runtime import ffmpeg
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder to check.")
+@click.option(
+    "--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    help="Output folder to check.",
+)  # fmt: skip
+def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> None:
+    """Check the engine, its espeak-ng library and data, the encoder, the voices and the folders.
+
+    Says what is wrong and how to fix it; exit status 1 when anything is.
+    """
+    from podrender.doctor import run_checks
 
     problems = 0
-    main = ""
-
-    def line(name: str, value: str, ok: bool = True) -> None:
-        nonlocal problems
-        problems += 0 if ok else 1
-        click.echo(f"{'ok ' if ok else 'BAD'} {name:<18} {value}")
-
-    try:
-        config = _config(voices)
-        line("voices.yaml", config.path or "(built-in defaults)")
-        engine = get_engine(config.engine)
-        main = engine.name
-        if engine.missing():
-            line("engine", f"voices.yaml uses '{main}', which is not installed: {engine.missing()}", ok=False)
-        for key, value in engine.describe().items():
-            line(key, value)
-        catalog = load_catalog(engine)
-        line("voices", f"{len(catalog.voices)} voices, {len(catalog.variants)} variants")
-    except PodrenderError as exc:
-        line("engine", str(exc), ok=False)
-    for name in engine_names():  # the optional engines a speaker may choose (`engine: piper`)
-        if name not in ("fake", main):
-            for key, value in get_engine(name).describe().items():
-                line(key, value)
-    try:
-        ff = ffmpeg()
-        proc = subprocess.run([ff.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False)
-        version = proc.stdout.split("\n", 1)[0] if proc.stdout else "unknown version"
-        line("ffmpeg", f"{ff.path} ({ff.source}; {version})", proc.returncode == 0)
-    except PodrenderError as exc:
-        line("ffmpeg", str(exc), ok=False)
-    except OSError as exc:
-        line("ffmpeg", f"cannot run it: {exc}", ok=False)
-    cache_dir = default_cache_dir()
-    probe = cache_dir
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    line("cache", str(cache_dir), os.access(probe, os.W_OK))
+    for check in run_checks(voices, cache_dir, output_dir):
+        click.echo(f"{'ok ' if check.ok else 'BAD'} {check.name:<18} {check.value}")
+        if not check.ok:
+            problems += 1
+            click.echo(f"    {'':<18} fix: {check.fix}")
     if problems:
-        raise click.ClickException(f"{problems} problem(s) found")
+        raise click.ClickException(f"{problems} problem(s) found; see the 'fix:' lines above")
 
 
 @cli.command()
