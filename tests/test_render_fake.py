@@ -116,7 +116,7 @@ def test_worker_crash_fails_with_the_turn_then_resumes_identically(tmp_path: Pat
     cache_dir = tmp_path / "c"
     reference = render(script(), config, output=tmp_path / "ref.mp3", cache_dir=tmp_path / "ref-cache")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "crash")
-    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 7")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer seven")  # the spoken form of "Answer 7"
     target = tmp_path / "out.mp3"
     with pytest.raises(EngineError, match=r"turn at line \d+ \(Guest\): the worker process died"):
         render(script(), config, output=target, cache_dir=cache_dir)
@@ -133,7 +133,7 @@ def test_worker_crash_fails_with_the_turn_then_resumes_identically(tmp_path: Pat
 @pytest.mark.parametrize("fault", ["silence", "empty"])
 def test_engine_silence_or_empty_output_is_detected(tmp_path: Path, config, monkeypatch, fault: str) -> None:
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", fault)
-    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 2")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer two")
     with pytest.raises(EngineError, match="silence|empty"):
         render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
     assert not (tmp_path / "x.mp3").exists()
@@ -149,7 +149,7 @@ def test_hung_worker_is_killed_at_the_timeout(tmp_path: Path, config, monkeypatc
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr(render_module, "turn_timeout", lambda unit: 1.0)
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
-    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer 5")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer five")
     with pytest.raises(EngineError, match=r"did not finish within 1 s"):
         render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
     assert list(scratch.iterdir()) == []  # the killed workers' scratch folders are gone too
@@ -192,7 +192,7 @@ def test_signal_mid_render_leaves_no_file_and_the_next_render_resumes(tmp_path: 
     cache_dir = tmp_path / "c"
     cmd = [sys.executable, "-m", "podrender", "render", str(tmp_path / "s.txt"), "--voices", str(tmp_path / "v.yaml"),
            "-o", str(target), "--cache-dir", str(cache_dir), "--jobs", "2"]  # fmt: skip
-    env = {**os.environ, "PODRENDER_FAKE_FAULT": "hang", "PODRENDER_FAKE_FAULT_WORD": "Answer 10"}
+    env = {**os.environ, "PODRENDER_FAKE_FAULT": "hang", "PODRENDER_FAKE_FAULT_WORD": "Answer ten"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while Cache(cache_dir).info().entries < 3 and time.monotonic() < deadline:
