@@ -133,6 +133,12 @@ def test_say_without_text_is_a_usage_error() -> None:
     assert run("say").exit_code == 2
 
 
+def test_say_has_help() -> None:
+    result = run("say", "--help")
+    assert result.exit_code == 0
+    assert "--speaker" in result.output and "output/say-<speaker>.wav" in result.output
+
+
 # --- inspect --spoken -------------------------------------------------------------------------------
 
 

@@ -136,6 +136,8 @@ def say_code(s: str) -> str:
 def _dotted(m: re.Match[str]) -> str:
     if all(len(part) == 1 for part in m.group(0).split(".")):
         return m.group(0)  # letters with full stops (a.m., p.m.) are not code
+    if re.fullmatch(r"[A-Za-z]+\.[A-Z][a-z]+", m.group(0)):
+        return m.group(0).replace(".", ". ")  # "end.Then": a full stop missing its space, not code
     return m.group(1) + m.group(2).replace(".", " dot ")
 
 
