@@ -308,6 +308,7 @@ TABLE = [
     ("Mr. and Mrs. Smith.", "Mister and Missus Smith."),
     ("Cats vs. dogs, cats vs dogs.", "Cats versus dogs, cats versus dogs."),
     ("St. Louis is on Main St. Downtown.", "Saint Louis is on Main Street. Downtown."),
+    ("Then St. John came. We met on Elm St.", "Then Saint John came. We met on Elm Street."),
     ("Item No. 5.", "Item number five."),
     ("A Ph.D. from the U.S. and U.K.", "A P-H-D from the U-S and U-K."),
     # acronyms: spelled unless they read as a word
