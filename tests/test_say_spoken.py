@@ -86,13 +86,13 @@ def test_say_writes_a_wav_of_plausible_speech(files: Path) -> None:
 
 def test_say_default_output_and_narrator(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(files)
-    result = run("say", "Thanks for listening.")  # ./voices.yaml, the narrator
+    result = run("say", "Note: thanks for listening.")  # ./voices.yaml, the narrator; "Note:" is no label
     assert result.exit_code == 0, result.output
     out = files / "output" / "say-narrator.wav"
     x, rate = read_wav(out)
     assert rate == 22050
     assert 0.5 < len(x) / rate < 4.0
-    assert "Narrator (gmw/en-us+f3) said:" in result.output
+    assert "Narrator (gmw/en-us+f3) said:\n    Note: thanks for listening.\n" in result.output
 
 
 def test_say_reads_phoneme_input_as_phonemes(files: Path) -> None:
