@@ -180,9 +180,12 @@ def test_inspect_spoken_json_matches_the_plan(files: Path) -> None:
 
 def test_inspect_spoken_shows_long_turns_unit_by_unit_and_dropped_turns(files: Path) -> None:
     long_turn = " ".join(f"Sentence number {i} is here and it goes on for a while." for i in range(1, 25))
-    (files / "long.txt").write_text(f"Sayak: {long_turn}\n\nSasha: 🎉\n\nSayak: Bye.\n", encoding="utf-8")
+    (files / "long.txt").write_text(
+        f"Sayak: {long_turn}\n\nSasha: 🎉\n\nSayak: Bye.\n\nSasha: One.\n\nTwo.\n\nSayak: End.\n", encoding="utf-8"
+    )
     result = run("inspect", "--spoken", str(files / "long.txt"), "--voices", str(files / "voices.yaml"))
     assert result.exit_code == 0, result.output
     assert "  [1] Sentence number one is here" in result.output
     assert "  [2] " in result.output
     assert "line 3  (not spoken: nothing to say after removing markup, links and emoji)" in result.output
+    assert "line 7  Sasha (gmw/en-gb-x-rp+m7)\n  One.\n  Two.\n" in result.output  # a paragraph per line

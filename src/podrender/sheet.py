@@ -131,7 +131,10 @@ def format_spoken(sheet: dict[str, Any]) -> str:
         lines.append(f"line {turn['line']}  {turn['speaker']} ({turn['voice']})")
         several = len(turn["units"]) > 1
         for n, unit in enumerate(turn["units"], start=1):
-            lines.append(f"  [{n}] {unit['text']}" if several else f"  {unit['text']}")
+            head = f"  [{n}] " if several else "  "
+            paragraphs = [p for p in unit["text"].split("\n") if p.strip()]  # a turn may hold paragraphs
+            lines.append(head + paragraphs[0])
+            lines.extend(" " * len(head) + p for p in paragraphs[1:])
     for d in sheet["dropped"]:
         lines.append("")
         lines.append(f"line {d['line']}  (not spoken: {d['reason']})")
