@@ -172,15 +172,16 @@ def render(
 
         metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress)
         timeline = build_timeline(plan, metas)
-        from podrender.assemble import build_tag, write_atomic
+        from podrender.assemble import build_tag, folder_lock, write_atomic
         from podrender.manifest import build_manifest, write_manifest
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
-        write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
         cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
         manifest_path = target.with_suffix(".json")
-        write_manifest(manifest_path, manifest)
+        with folder_lock(target.parent):  # two renders of one episode: the MP3 and its manifest stay a pair
+            write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
+            write_manifest(manifest_path, manifest)
         if use_cache:
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
