@@ -468,8 +468,13 @@ def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bo
             if not cover.is_absolute() and base_dir is not None:
                 cover = base_dir / cover
             if not cover.is_file():
-                raise r.fail(vnode, f"episode: cover file '{value}' does not exist")
-            head = cover.read_bytes()[:16]
+                why = "is a folder, not an image" if cover.is_dir() else "does not exist"
+                raise r.fail(vnode, f"episode: cover file '{value}' {why}")
+            try:
+                with cover.open("rb") as f:
+                    head = f.read(16)
+            except OSError as exc:
+                raise r.fail(vnode, f"episode: cover file '{value}' cannot be read ({exc.strerror})") from None
             if not (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")):
                 raise r.fail(vnode, f"episode: cover '{value}' is not a JPEG or PNG image")
             fields["cover"] = cover
