@@ -47,6 +47,12 @@ def cli() -> None:
     """Turn a written conversation into a chaptered podcast episode (MP3)."""
 
 
+input_format_option = click.option(
+    "--input-format", "input_format", metavar="NAME",
+    help="Read SCRIPT as this input format instead of detecting it: plain, script (YAML/JSON), markdown, "
+    "timestamped, radio (also Q&A), play, vtt or srt.",
+)  # fmt: skip
+
 voices_option = click.option(
     "--voices", "voices", type=click.Path(path_type=Path, dir_okay=False),
     help="voices.yaml mapping speakers to voices (default: ./voices.yaml if present).",
@@ -74,6 +80,7 @@ voices_option = click.option(
 @click.option("--sample-rate", type=int, help="Output sample rate in Hz (default 44100).")
 @click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@input_format_option
 def render(
     script: Path,
     voices: Path | None,
@@ -87,6 +94,7 @@ def render(
     sample_rate: int | None,
     channels: int | None,
     quiet: bool,
+    input_format: str | None,
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest."""
     from podrender.render import Progress, with_audio_overrides
@@ -111,7 +119,7 @@ def render(
 
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
-            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress,
+            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None
@@ -156,14 +164,17 @@ def render(
     "--spoken", is_flag=True, help="Print exactly what each engine will be asked to say, turn by turn."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
-def inspect(script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool) -> None:
+@input_format_option
+def inspect(
+    script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool, input_format: str | None
+) -> None:
     """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
     from podrender.render import prepare
     from podrender.sheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
 
     try:
         config = _config(voices)
-        prepared = prepare(_read(script), config, source=str(script), policy=chapters)
+        prepared = prepare(_read(script), config, source=str(script), policy=chapters, input_format=input_format)
     except PodrenderError as exc:
         raise _fail(exc) from None
     if spoken:

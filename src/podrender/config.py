@@ -126,6 +126,10 @@ class Config:
     episode: Episode = field(default_factory=Episode)
     audio: AudioSettings = field(default_factory=AudioSettings)
     audio_line: int | None = None
+    qa: tuple[tuple[str, str], ...] = ()
+    """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
+    stage_directions: str = "narrator"
+    """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
 
     def speaker(self, name: str) -> SpeakerConfig | None:
         """The entry for a canonical speaker name, matched case-insensitively."""
@@ -156,7 +160,10 @@ _TOP_KEYS = (
     "pronounce_files",
     "episode",
     "audio",
+    "qa",
+    "stage_directions",
 )
+STAGE_DIRECTIONS = ("narrator", "skip")
 _SPEAKER_KEYS = (
     "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "length_scale",
     "pronounce_files",
@@ -379,6 +386,13 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             values["episode"] = _episode(r, node, base_dir, allow_files)
         elif key == "audio":
             values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
+        elif key == "qa":
+            values["qa"] = _qa(r, node)
+        elif key == "stage_directions":
+            setting = r.string(node, "stage_directions")
+            if setting not in STAGE_DIRECTIONS:
+                raise r.fail(node, f"stage_directions must be one of {', '.join(STAGE_DIRECTIONS)}, not '{setting}'")
+            values["stage_directions"] = setting
     values["pronounce"] = _merge(values.pop("pronounce_files", ()), values.get("pronounce", ()))
     config = Config(**values)
     _check_names(config, r, root)
@@ -493,6 +507,16 @@ def _audio(r: _Reader, node: yaml.Node) -> AudioSettings:
     settings = AudioSettings(**fields)
     settings.check("audio", r.path, node.start_mark.line + 1)
     return settings
+
+
+def _qa(r: _Reader, node: yaml.Node) -> tuple[tuple[str, str], ...]:
+    """`qa: {Q: Host, A: Guest}`: which speaker each of the labels Q and A stands for."""
+    out = []
+    for label, vnode in r.mapping(node, "qa", ("Q", "A")):
+        out.append((label, r.name(vnode, f"qa: {label}").strip()))
+        if not out[-1][1]:
+            raise r.fail(vnode, f"qa: {label} must name a speaker")
+    return tuple(out)
 
 
 def _check_names(config: Config, r: _Reader, root: yaml.Node) -> None:

@@ -20,9 +20,10 @@ from podrender.config import AudioSettings, Config
 from podrender.encode import encoder_identity
 from podrender.engines import Engine, get_engine
 from podrender.errors import OutputError, ScriptError
+from podrender.formats import parse_options, parse_script, with_script_voices
 from podrender.plan import RenderPlan, Unit, make_plan
 from podrender.pool import Task, run_tasks
-from podrender.script import ParseOptions, Script, parse
+from podrender.script import Script
 from podrender.timeline import Timeline, build_timeline
 from podrender.voices import Catalog
 
@@ -106,9 +107,12 @@ def prepare(
     source: str = "script",
     policy: str | None = None,
     audio: AudioSettings | None = None,
+    input_format: str | None = None,
 ) -> Prepared:
-    """Parse, cast, choose chapters and plan units. No audio is made."""
-    script = parse(text, ParseOptions(aliases=config.aliases(), skip=config.skip))
+    """Parse, cast, choose chapters and plan units. No audio is made. The input format is detected
+    from `source`'s extension and the text unless `input_format` names it (podrender.formats)."""
+    script = parse_script(text, parse_options(config), name=source, input_format=input_format)
+    config = with_script_voices(config, script)
     engine = get_engine(config.engine)
     catalog = load_catalog(engine)
     cast = build_cast(config, script, catalog)
@@ -139,8 +143,14 @@ def _check_target(target: Path) -> None:
     probe = folder
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError("cannot write here (permission denied)", path=str(folder))
+    if not probe.is_dir():
+        raise OutputError(f"cannot write here ({probe} is a file, not a folder)", path=str(folder))
+    try:  # a real file, not os.access: for root, permission bits say nothing (a read-only disk does)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise OutputError(f"cannot write here ({exc.strerror})", path=str(folder)) from None
 
 
 def render(
@@ -156,12 +166,13 @@ def render(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: Callable[[Progress], None] | None = None,
+    input_format: str | None = None,
 ) -> RenderResult:
     """Render `text` to an MP3 episode with its manifest; returns what was made."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch:
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
-        prepared = prepare(text, config, source=source, policy=policy, audio=audio)
+        prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
         plan = prepared.plan
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)

@@ -39,6 +39,7 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
     return {
         "title": prepared.title,
         "source": prepared.source,
+        "format": {"name": script.input_format, "detected": script.detected_by},
         "engine": prepared.config.engine,
         "host": cast.host,
         "chapter_policy": prepared.policy,
@@ -62,6 +63,8 @@ def _clock(seconds: float) -> str:
 def format_sheet(sheet: dict[str, Any]) -> str:
     """The human-readable cast sheet."""
     lines = [f"Title:    {sheet['title']}", f"Engine:   {sheet['engine']}    Host: {sheet['host'] or '-'}", ""]
+    if "format" in sheet:
+        lines.insert(1, f"Format:   {sheet['format']['name']} ({sheet['format']['detected']})")
     lines.append("Speakers:")
     width = max((len(s["name"]) for s in sheet["speakers"]), default=8)
     for s in sheet["speakers"]:
