@@ -88,8 +88,10 @@ class Catalog:
         extra = table.get("+" + variant) if plus else None
         if extra is None or own is None:
             return extra or own
-        pitched = extra if extra.base_hz is not None else own
-        return PitchProfile(pitched.base_hz, pitched.spread_hz, extra.gender or own.gender, pitched.steps_per_octave)
+        pitched = extra if extra.base_hz is not None or extra.measured else own
+        return PitchProfile(
+            pitched.base_hz, pitched.spread_hz, extra.gender or own.gender, pitched.steps_per_octave, pitched.measured
+        )
 
     def expected_pitch(self, voice: VoiceSettings) -> float | None:
         """The median pitch (Hz) `voice` is predicted to speak at, or None when the engine cannot say."""
@@ -115,7 +117,10 @@ class Catalog:
             "engine": self.engine,
             "voices": [[v.id, v.name, list(v.languages), v.gender] for v in self.voices],
             "variants": list(self.variants),
-            "profiles": [[k, p.base_hz, p.spread_hz, p.gender, p.steps_per_octave] for k, p in self.profiles],
+            "profiles": [
+                [k, p.base_hz, p.spread_hz, p.gender, p.steps_per_octave, [list(m) for m in p.measured]]
+                for k, p in self.profiles
+            ],
         }
 
     @classmethod
@@ -127,5 +132,8 @@ class Catalog:
         assert isinstance(variants, list)
         rows = data["profiles"]  # a list remembered before profiles existed raises KeyError: list again
         assert isinstance(rows, list)
-        profiles = tuple((str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]))) for r in rows)
+        profiles = tuple(
+            (str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]), tuple((int(s), float(h)) for s, h in r[5])))
+            for r in rows
+        )
         return cls(str(data["engine"]), voices, tuple(str(v) for v in variants), profiles)
