@@ -20,6 +20,9 @@ MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000
 MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 CHAPTER_POLICIES = ("host", "turn", "marker", "none")
+#: A Piper voice's `length_scale` (above 1 is slower); outside this the duration check of a unit would
+#: take plain speech for a broken engine (synthesize.check_audio allows a quarter to four times).
+LENGTH_SCALE_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -433,7 +436,7 @@ def _speaker(
             fields["speaker_id"] = r.number(vnode, f"{where}: speaker_id", int, 0, 100_000)
             fields["speaker_id_line"] = vnode.start_mark.line + 1
         elif key == "length_scale":
-            fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, 0.25, 4.0)
+            fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, *LENGTH_SCALE_RANGE)
     fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from podrender.config import LENGTH_SCALE_RANGE
 from podrender.engines import Engine, Pcm, SettingError, VoiceInfo, VoiceSettings
 from podrender.errors import ConfigError, EngineError
 
@@ -41,8 +42,6 @@ INSTALL_HINT = "pip install 'podrender[piper]'"
 SENTENCE_PAUSE_S = 0.1
 #: onnxruntime's seed for the model's noise generators.
 SEED = 1
-#: Allowed `length_scale` (phoneme duration factor: above 1 is slower).
-LENGTH_SCALE_RANGE = (0.25, 4.0)
 
 
 @dataclass(frozen=True)
