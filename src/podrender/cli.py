@@ -18,6 +18,8 @@ from podrender.config import CHAPTER_POLICIES, Config, load_config
 from podrender.errors import PodrenderError
 
 DEFAULT_VOICES = Path("voices.yaml")
+#: Kept here so `--help` does not import the exporter; tests check it equals podrender.export.FORMAT_NAMES.
+OUTPUT_FORMATS = ("mp3", "m4b", "wav", "flac", "opus")
 
 
 def _config(voices: Path | None) -> Config:
@@ -47,6 +49,16 @@ def cli() -> None:
     """Turn a written conversation into a chaptered podcast episode (MP3)."""
 
 
+def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """A usage error (exit 2) for a sidecar podrender does not make."""
+    from podrender.sidecars import parse_sidecars
+
+    try:
+        return parse_sidecars(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 input_format_option = click.option(
     "--input-format", "input_format", metavar="NAME",
     help="Read SCRIPT as this input format instead of detecting it: plain, script (YAML/JSON), markdown, "
@@ -62,13 +74,16 @@ voices_option = click.option(
 @cli.command()
 @click.argument("script", type=click.Path(path_type=Path))
 @voices_option
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Episode file to write (.mp3).")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path),
+    help="Episode file to write (.mp3, or .m4b/.wav/.flac/.opus, which also sets --format).",
+)  # fmt: skip
 @click.option(
     "--output-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("output"),
     show_default=True,
-    help="Folder for <slug-of-title>.mp3 when -o is not given.",
+    help="Folder for <slug-of-title>.<format> when -o is not given.",
 )
 @click.option(
     "--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy (default: voices.yaml, else host)."
@@ -81,6 +96,16 @@ voices_option = click.option(
 @click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @input_format_option
+@click.option(
+    "--format", "output_format", type=click.Choice(OUTPUT_FORMATS),
+    help="Audio format of the episode (default: mp3, or what -o's suffix says). m4b/opus/flac/wav are made "
+    "from the MP3 stream, with chapters where the container holds them.",
+)  # fmt: skip
+@click.option(
+    "--sidecars", metavar="LIST", default="all", show_default=True, callback=_sidecars,
+    help="Files to write beside the episode: a comma-separated list of chapters (Podcasting 2.0 JSON), "
+    "vtt, srt, notes (Markdown show notes); or all, or none.",
+)  # fmt: skip
 def render(
     script: Path,
     voices: Path | None,
@@ -95,8 +120,11 @@ def render(
     channels: int | None,
     quiet: bool,
     input_format: str | None,
+    output_format: str | None,
+    sidecars: tuple[str, ...],
 ) -> None:
-    """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest."""
+    """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
+    WebVTT and an SRT transcript and Markdown show notes."""
     from podrender.render import Progress, with_audio_overrides
     from podrender.render import render as do_render
 
@@ -120,6 +148,7 @@ def render(
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
             jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
+            output_format=output_format, sidecars=sidecars,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None
@@ -137,7 +166,8 @@ def render(
         click.echo(f"Warning: line {line}: {why}", err=True)
     m = result.manifest
     size = result.path.stat().st_size
-    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {result.manifest_path.name}")
+    beside = [result.manifest_path.name, *(p.name for p in result.sidecars.values())]
+    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {', '.join(beside)}")
     loud = m["loudness"]
     click.echo(
         f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "

@@ -8,8 +8,8 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class RenderResult:
     hits: int
     misses: int
     manifest: dict[str, Any]
+    sidecars: dict[str, Path] = field(default_factory=dict)
+    """The files written beside the episode, by kind (chapters, vtt, srt, notes)."""
 
 
 def slugify(title: str) -> str:
@@ -153,6 +155,18 @@ def _check_target(target: Path) -> None:
         raise OutputError(f"cannot write here ({exc.strerror})", path=str(folder)) from None
 
 
+def _check_not_source(paths: list[Path], source: str) -> None:
+    """Refuse to write over the script being rendered (a Markdown script beside `-o` would be its notes)."""
+    script = Path(source)
+    if not script.is_file():
+        return
+    for path in paths:
+        if path.exists() and path.samefile(script):
+            raise OutputError(
+                "would overwrite the script being rendered; write the episode elsewhere with -o", path=str(path)
+            )
+
+
 def render(
     text: str,
     config: Config,
@@ -167,8 +181,16 @@ def render(
     use_cache: bool = True,
     progress: Callable[[Progress], None] | None = None,
     input_format: str | None = None,
+    output_format: str | None = None,
+    sidecars: Collection[str] | None = None,
 ) -> RenderResult:
-    """Render `text` to an MP3 episode with its manifest; returns what was made."""
+    """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
+    its manifest and the chosen sidecars (all of podrender.sidecars.SIDECARS when None); returns what was made."""
+    from podrender.export import format_for
+    from podrender.sidecars import SIDECARS, sidecar_paths
+
+    fmt = format_for(output_format, output)
+    kinds = SIDECARS if sidecars is None else tuple(sidecars)
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch:
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
@@ -176,27 +198,40 @@ def render(
         plan = prepared.plan
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
-        target = output or output_dir / f"{slugify(prepared.title)}.mp3"
+        target = output or output_dir / f"{slugify(prepared.title)}{fmt.suffix}"
         _check_target(target)
-        if target.suffix.lower() != ".mp3":
-            raise OutputError("the episode file name must end in .mp3", path=str(target))
+        extra = sidecar_paths(target, kinds)
+        _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
 
         metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress)
         timeline = build_timeline(plan, metas)
         from podrender.assemble import build_tag, folder_lock, write_atomic
-        from podrender.manifest import build_manifest, write_manifest
+        from podrender.export import export_audio, lossy_bitrate
+        from podrender.manifest import add_outputs, build_manifest, write_manifest
+        from podrender.sidecars import episode_text, write_sidecars
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
         cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
         manifest_path = target.with_suffix(".json")
-        with folder_lock(target.parent):  # two renders of one episode: the MP3 and its manifest stay a pair
-            write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
-            write_manifest(manifest_path, manifest)
+        chunk_paths = [cache.data_path(u.key) for u in plan.units]
+        with folder_lock(target.parent):  # two renders of one episode: the audio, sidecars and manifest agree
+            if fmt.name == "mp3":
+                size = write_atomic(target, [tag, *chunk_paths])
+            else:
+                episode = config.episode
+                size = export_audio(fmt, target, chunk_paths, prepared.title, episode, timeline.chapters, plan.audio)
+            written = write_sidecars(extra, episode_text(prepared, timeline, target.name)) if extra else {}
+            add_outputs(
+                manifest, fmt=fmt.name, codec=fmt.codec, mime=fmt.mime, audio=target, size=size, sidecars=written,
+                description=config.episode.description,
+                format_bitrate=lossy_bitrate(plan.audio) if fmt.name in ("m4b", "opus") else None,
+            )  # fmt: skip
+            write_manifest(manifest_path, manifest)  # last: a manifest only names files that exist
         if use_cache:
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
-        return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest)
+        return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)
 
 
 def _chunks(
