@@ -49,6 +49,16 @@ def cli() -> None:
     """Turn a written conversation into a chaptered podcast episode (MP3)."""
 
 
+def _input_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A usage error (exit 2) for an input format podrender does not know."""
+    from podrender.formats import resolve_name
+
+    try:
+        return None if value is None else resolve_name(value)
+    except PodrenderError as exc:
+        raise click.BadParameter(exc.detail) from None
+
+
 def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """A usage error (exit 2) for a sidecar podrender does not make."""
     from podrender.sidecars import parse_sidecars
@@ -60,7 +70,7 @@ def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[s
 
 
 input_format_option = click.option(
-    "--input-format", "input_format", metavar="NAME",
+    "--input-format", "input_format", metavar="NAME", callback=_input_format,
     help="Read SCRIPT as this input format instead of detecting it: plain, script (YAML/JSON), markdown, "
     "timestamped, radio (also Q&A), play, vtt or srt.",
 )  # fmt: skip

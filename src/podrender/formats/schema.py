@@ -143,7 +143,8 @@ class Validator:
             keys = {str(value_of(k, self.loader)) for k, _ in node.value}
         # Report the mistake against the alternative the writer evidently meant.
         for option, error in errors:
-            if option.get("type") == kind and (kind != "object" or keys & set(option.get("required", []))):
+            required = set(option.get("required", []))
+            if option.get("type") == kind and (kind != "object" or not required or keys & required):
                 raise error
         shapes = [_describe(o) for o in options]
         raise self.fail(node, where, "must be one of: " + "; ".join(shapes))
