@@ -183,6 +183,18 @@ def test_same_voice_without_pitch_knowledge_warns() -> None:
     assert not any("'Cat'" in w for w in cast.warnings)
 
 
+def test_same_model_with_another_speaker_id_is_not_the_same_voice() -> None:
+    from podrender.contrast import clash_warnings
+
+    voices = {
+        "Ann": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=0),
+        "Ben": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=1),
+        "Cat": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=1),
+    }
+    heard = [Heard(name, None, None) for name in voices]
+    assert clash_warnings(heard, voices) == ["speakers 'Ben' and 'Cat' use the same voice; give one another voice"]
+
+
 def test_a_silent_narrator_takes_no_pitch_from_the_speakers(espeak: Catalog) -> None:
     _, _, with_narration = cast_for(espeak, talk(NAMES[:2]))
     _, _, dialogue = cast_for(espeak, talk(NAMES[:2], narration=False))

@@ -300,4 +300,8 @@ def _gender_phrase(a: Heard, b: Heard) -> str:
 
 
 def _same_sound(a: VoiceSettings, b: VoiceSettings) -> bool:
-    return (a.engine, a.voice.casefold(), a.pitch) == (b.engine, b.voice.casefold(), b.pitch)
+    """Settings that make the same sound: same engine, voice, model and speaker, pitch and pace."""
+    def key(v: VoiceSettings) -> tuple[object, ...]:
+        return (v.engine, v.voice.casefold(), v.model, v.speaker_id, v.pitch, v.length_scale)
+
+    return key(a) == key(b)
