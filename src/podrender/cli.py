@@ -388,5 +388,54 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A usage error (exit 2) for a base URL that is not an absolute http(s) URL."""
+    from podrender.feed import check_base_url
+
+    try:
+        return check_base_url(value)
+    except PodrenderError as exc:
+        raise click.BadParameter(exc.detail.removeprefix("--base-url ")) from None
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--base-url", required=True, callback=_base_url,
+    help="Where FOLDER's files are published, e.g. https://example.org/show.",
+)  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    help="Feed file to write (default: FOLDER/feed.xml); it is published at BASE-URL/<its name>.",
+)  # fmt: skip
+@click.option("--title", help="The show's title (default: the folder's name).")
+@click.option("--description", help="The show's description (default: its title).")
+@click.option("--language", default="en", show_default=True, help="The show's language (RSS <language>).")
+@click.option("--author", help="itunes:author of the show.")
+@click.option("--image", help="URL of the show's artwork (itunes:image).")
+def feed(
+    folder: Path,
+    base_url: str,
+    output: Path | None,
+    title: str | None,
+    description: str | None,
+    language: str,
+    author: str | None,
+    image: str | None,
+) -> None:
+    """Write an RSS 2.0 feed for the episodes rendered into FOLDER (read from their manifests), with
+    Podcasting 2.0 chapters and transcript tags."""
+    from podrender.feed import write_feed
+
+    try:
+        path, count = write_feed(
+            folder, base_url, output, title=title, description=description, language=language, author=author,
+            image=image,
+        )  # fmt: skip
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Wrote {path} ({count} episode{'s' if count != 1 else ''})")
+
+
 def main() -> None:
     cli(prog_name="podrender")
