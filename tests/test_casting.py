@@ -215,6 +215,17 @@ def test_repo_voices_yaml_keeps_the_interview_speakers_apart(espeak: Catalog) ->
     assert not any("sound alike" in w for w in cast.warnings)
 
 
+def test_repo_voices_yaml_keeps_the_bundled_example_speakers_apart(espeak: Catalog) -> None:
+    config = load_config(REPO / "voices.yaml")
+    text = (REPO / "examples" / "welcome.txt").read_text(encoding="utf-8")
+    script = parse(text, ParseOptions(aliases=config.aliases(), skip=config.skip))
+    cast = build_cast(config, script, espeak)
+    roles = heard_roles(script, cast)
+    assert [r.name for r in roles] == ["Narrator", "Maya", "Tom"] and not any(r.fallback for r in roles)
+    assert alike_pairs(roles) == []
+    assert not any("sound alike" in w for w in cast.warnings)
+
+
 def test_inspect_shows_each_choice_and_why(tmp_path: Path) -> None:
     (tmp_path / "talk.txt").write_text(talk(("Sayak", "Zed")), encoding="utf-8")
     (tmp_path / "voices.yaml").write_text(
