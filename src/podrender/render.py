@@ -187,7 +187,7 @@ def render(
     """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
     its manifest and the chosen sidecars (all of podrender.sidecars.SIDECARS when None); returns what was made."""
     from podrender.export import format_for
-    from podrender.sidecars import SIDECARS, sidecar_paths
+    from podrender.sidecars import SIDECARS, check_paths, sidecar_paths
 
     fmt = format_for(output_format, output)
     kinds = SIDECARS if sidecars is None else tuple(sidecars)
@@ -201,6 +201,7 @@ def render(
         target = output or output_dir / f"{slugify(prepared.title)}{fmt.suffix}"
         _check_target(target)
         extra = sidecar_paths(target, kinds)
+        check_paths(extra)
         _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
 
         metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress)

@@ -237,10 +237,11 @@ def timestamp(ms: int) -> str:
 
 
 def notes_text(ep: EpisodeText) -> str:
-    """Show notes: title, description, who speaks, chapters with times, links found in the text."""
+    """Show notes: title, description (as written), who speaks, chapters with `mm:ss` times (a chapter with a
+    link is that link), and every link found in the description and the script."""
     out = [f"# {md_escape(ep.title)}", ""]
     if ep.description:
-        out += [md_escape(ep.description), ""]
+        out += [ep.description.strip(), ""]  # as written: a description may use Markdown
     if ep.speakers:
         out += ["With " + ", ".join(md_escape(s) for s in ep.speakers) + f" ({timestamp(ep.duration_ms)}).", ""]
     if ep.chapters:
@@ -264,6 +265,13 @@ def notes_text(ep: EpisodeText) -> str:
 def sidecar_paths(target: Path, kinds: Collection[str]) -> dict[str, Path]:
     """Where each chosen sidecar of the episode at `target` goes: `<stem><suffix>` beside it."""
     return {kind: target.with_name(target.stem + SUFFIXES[kind]) for kind in SIDECARS if kind in kinds}
+
+
+def check_paths(paths: Mapping[str, Path]) -> None:
+    """Raise OutputError before any work when a sidecar's path is taken by a folder."""
+    for kind, path in paths.items():
+        if path.is_dir():
+            raise OutputError(f"is a folder, where the {kind} file goes", path=str(path))
 
 
 def sidecar_bytes(kind: str, ep: EpisodeText) -> bytes:
