@@ -308,10 +308,19 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
+def unreadable_yaml(exc: yaml.reader.ReaderError, text: str) -> tuple[str, int]:
+    """A character YAML does not allow, for people: the problem and its line (PyYAML gives an offset)."""
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    return f"control character U+{code:04X} is not allowed", text.count("\n", 0, max(0, exc.position)) + 1
+
+
 def _compose(text: str, path: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     """The YAML node tree of `text` (None when empty), or ConfigError with the line of the mistake."""
     try:
         loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        problem, line = unreadable_yaml(exc, text)
+        raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     try:

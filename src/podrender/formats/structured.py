@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from podrender.config import SpeakerConfig
+from podrender.config import SpeakerConfig, unreadable_yaml
 from podrender.errors import ScriptError
 from podrender.formats.builder import Builder
 from podrender.formats.schema import validate, value_of
@@ -27,9 +27,15 @@ from podrender.script import ParseOptions, Script
 
 def compose(text: str, name: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     """The YAML (or JSON) node tree of `text`, or ScriptError naming the line of the mistake."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        problem, line = unreadable_yaml(exc, text)
+        raise ScriptError(f"cannot read the script: {problem}", path=name, line=line) from None
     try:
         return loader.get_single_node(), loader
+    except RecursionError:
+        raise ScriptError("cannot read the script: nested too deeply", path=name, line=1) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "not valid YAML or JSON"
