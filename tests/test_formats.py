@@ -343,3 +343,20 @@ def test_split_pauses() -> None:
         split_pauses("a [pause long] b", line=4)
     with pytest.raises(ScriptError, match="longer than 60 s"):
         split_pauses("a [pause 90s] b")
+
+
+def test_captions_with_bracketed_speakers_dialogue_dashes_and_no_speaker_at_all() -> None:
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\n[Marta] Is it raining?\n\n"
+           "2\n00:00:02,100 --> 00:00:03,000\n- Only a little.\n\n"
+           "3\n00:00:03,100 --> 00:00:04,000\n[Ilse] It stopped.\n")  # fmt: skip
+    script = parse_script(srt, OPTIONS, name="x.srt")
+    assert said(script) == [("Marta", "Is it raining? Only a little."), ("Ilse", "It stopped.")]
+    nobody = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nThe wind rose.\n\n00:00:02.000 --> 00:00:03.000\nThen it fell.\n"
+    assert said(parse_script(nobody, OPTIONS, name="x.vtt")) == [(None, "The wind rose. Then it fell.")]
+
+
+def test_fountain_files_are_plays() -> None:
+    assert detect("BEA\nHello.\n", "scene.fountain").format == "play"
+    script = parse_script("Title: Two Lines\n\nBEA\nHello.\n\nCAL\nGoodbye.\n", OPTIONS, name="scene.fountain")
+    assert script.title == "Two Lines"
+    assert said(script) == [("Bea", "Hello."), ("Cal", "Goodbye.")]
