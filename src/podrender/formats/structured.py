@@ -40,8 +40,8 @@ def compose(text: str, name: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "not valid YAML or JSON"
         col = f", column {mark.column + 1}" if mark else ""
-        line = mark.line + 1 if mark else None
-        raise ScriptError(f"cannot read the script{col}: {problem}", path=name, line=line) from None
+        at = mark.line + 1 if mark else None
+        raise ScriptError(f"cannot read the script{col}: {problem}", path=name, line=at) from None
     except yaml.YAMLError as exc:
         raise ScriptError(f"cannot read the script: {exc}", path=name) from None
     finally:
