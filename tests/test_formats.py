@@ -360,3 +360,9 @@ def test_fountain_files_are_plays() -> None:
     script = parse_script("Title: Two Lines\n\nBEA\nHello.\n\nCAL\nGoodbye.\n", OPTIONS, name="scene.fountain")
     assert script.title == "Two Lines"
     assert said(script) == [("Bea", "Hello."), ("Cal", "Goodbye.")]
+
+
+def test_a_plain_transcript_with_emphasis_is_not_taken_for_markdown() -> None:
+    text = "Night Notes\n\n*Recorded live* in the harbour.\n\nAnn: Hello.\n\nBen: Hi.\n"
+    assert detect(text, "notes.txt").format == "plain"
+    assert detect(text.replace("*Recorded live*", "**Ann:** Recorded live"), "notes.txt").format == "markdown"

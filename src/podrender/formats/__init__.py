@@ -119,7 +119,7 @@ def detect(text: str, name: str = "script", options: ParseOptions | None = None)
         return Detection("play", f"detected from content: {cues} character names alone on a line in capitals")
     first = content[0]
     if (markdown.HEADING.match(first) and first.startswith("# ")) or any(
-        markdown.FENCE.match(line) or markdown.EMPHASIZED_LABEL.match(line) for line in content
+        markdown.FENCE.match(line) or markdown.is_label(line) for line in content
     ):
         return Detection("markdown", "detected from content: Markdown title, bold labels or code fences")
     caps = [label for label, _ in labels if label.upper() == label and len(label) > 1]

@@ -35,6 +35,12 @@ class _State:
     in_code: bool = False
 
 
+def is_label(line: str) -> bool:
+    """True for `**Name:** text` and the like (emphasis around a label and its colon)."""
+    m = EMPHASIZED_LABEL.match(line)
+    return bool(m and (m.group("c1") or m.group("c2")))
+
+
 def _words(text: str) -> str:
     return " ".join(strip_markup(text).split())
 
@@ -110,7 +116,7 @@ def parse(text: str, options: ParseOptions) -> Script:
             line = line[1:].strip()
         line = LIST_ITEM.sub("", line, count=1)
         m = EMPHASIZED_LABEL.match(line)
-        if m and (m.group("c1") or m.group("c2")):
+        if m and is_label(line):
             rest = m.group("rest")
             return f"{m.group('label').strip()}: {rest}" if rest else f"{m.group('label').strip()}:"
         return line
