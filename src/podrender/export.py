@@ -109,7 +109,8 @@ def _codec_args(fmt: AudioFormat, audio: AudioSettings) -> list[str]:
     if fmt.name == "opus":
         return ["-c:a", "libopus", "-b:a", f"{lossy_bitrate(audio)}k", "-application", "audio", "-f", "opus"]
     if fmt.name == "flac":
-        return ["-c:a", "flac", "-f", "flac"]
+        # 16-bit, as the MP3 decodes for players: the same samples (ffmpeg would otherwise pick 24-bit).
+        return ["-c:a", "flac", "-sample_fmt", "s16", "-f", "flac"]
     if fmt.name == "wav":
         return ["-c:a", "pcm_s16le", "-f", "wav"]
     raise ValueError(f"{fmt.name} is not made by export")
