@@ -319,8 +319,8 @@ def _compose(text: str, path: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:
-        problem, line = unreadable_yaml(exc, text)
-        raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
+        what, where = unreadable_yaml(exc, text)
+        raise ConfigError(f"invalid YAML: {what}", path=path, line=where) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     try:

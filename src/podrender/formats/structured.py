@@ -30,8 +30,8 @@ def compose(text: str, name: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:
-        problem, line = unreadable_yaml(exc, text)
-        raise ScriptError(f"cannot read the script: {problem}", path=name, line=line) from None
+        what, where = unreadable_yaml(exc, text)
+        raise ScriptError(f"cannot read the script: {what}", path=name, line=where) from None
     try:
         return loader.get_single_node(), loader
     except RecursionError:
