@@ -292,3 +292,11 @@ def test_host_named_in_another_case_still_gets_question_chapters() -> None:
 def test_cast_roles_follow_script_order() -> None:
     _, script, cast = cast_of("engine: fake\n", "Tom: One.\n\nMaya: Two.\n\nTom: Three.")
     assert tuple(r.name for r in cast.roles) == script.speakers == ("Tom", "Maya")
+
+
+def test_catalog_remembered_by_another_version_is_listed_again() -> None:
+    data = ESPEAK_LIKE.to_json()
+    assert Catalog.from_json(data) == ESPEAK_LIKE
+    for stale in ({k: v for k, v in data.items() if k != "format"}, {**data, "format": -1}):
+        with pytest.raises(KeyError):
+            Catalog.from_json(stale)  # load_catalog catches this and lists the voices again

@@ -233,7 +233,9 @@ def _band(gender: str, candidates: Sequence[str], catalog: Catalog) -> tuple[flo
         if hz is not None
     ]
     low, high = BANDS[gender]
-    return (max(low, min(reach)), min(high, max(reach))) if reach else (low, high)
+    if not reach or max(low, min(reach)) >= min(high, max(reach)):
+        return low, high
+    return max(low, min(reach)), min(high, max(reach))
 
 
 def _grid(gender: str, n: int, band: tuple[float, float]) -> list[float]:

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from podrender.engines import PitchProfile, VoiceInfo, VoiceSettings
 
+#: Version of the remembered catalog (Catalog.to_json). Bump it when what an engine reports changes in
+#: podrender's own code (pitch profiles, MEASURED_HZ), so catalogs remembered before are listed again.
+CATALOG_FORMAT = 2
+
 
 class UnknownVoice(Exception):
     """Raised by Catalog.resolve; the caller adds the file and line."""
@@ -114,6 +118,7 @@ class Catalog:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "format": CATALOG_FORMAT,
             "engine": self.engine,
             "voices": [[v.id, v.name, list(v.languages), v.gender] for v in self.voices],
             "variants": list(self.variants),
@@ -130,7 +135,9 @@ class Catalog:
         voices = tuple(VoiceInfo(str(r[0]), str(r[1]), tuple(r[2]), r[3]) for r in rows)
         variants = data.get("variants") or []
         assert isinstance(variants, list)
-        rows = data["profiles"]  # a list remembered before profiles existed raises KeyError: list again
+        if data.get("format") != CATALOG_FORMAT:
+            raise KeyError("format")  # remembered by another version of podrender: list again
+        rows = data["profiles"]
         assert isinstance(rows, list)
         profiles = tuple(
             (str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]), tuple((int(s), float(h)) for s, h in r[5])))

@@ -238,7 +238,8 @@ RANGE_WEIGHT = 0.80
 #: Median pitch (Hz) of the common variants at pitch settings 15, 35, 50, 65, 80 and 95, measured on
 #: this machine (espeak-ng from espeakng-loader, base voice gmw/en-us, rate 170, mean of four sentences;
 #: other English base voices measured within 2 %). They replace the formula above for these variants,
-#: whose residuals are systematic (up to 7 % for male variants at low settings).
+#: whose residuals are systematic (up to 7 % for male variants at low settings). Changing them or the
+#: weights above: bump podrender.voices.CATALOG_FORMAT (catalogs are remembered per machine).
 MEASURED_SETTINGS = (15, 35, 50, 65, 80, 95)
 MEASURED_HZ = {
     "f1": (131, 156, 180, 210, 247, 293),
