@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from podrender import __version__
 from podrender.errors import PodrenderError
@@ -61,11 +61,13 @@ def podcast_guid(feed_url: str) -> str:
 
 
 def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash; raises FeedError unless it is an absolute http(s) URL."""
-    parts = urlsplit(base_url)
+    """The base URL without a trailing slash, its path percent-encoded (`my show` -> `my%20show`); raises
+    FeedError unless it is an absolute http(s) URL."""
+    parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FeedError(f"--base-url must be an absolute http(s) URL, not '{base_url}'")
-    return base_url.rstrip("/")
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")).rstrip("/")
 
 
 def _url(base: str, name: str) -> str:
