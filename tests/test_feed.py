@@ -143,3 +143,15 @@ def test_mistakes_are_one_line(folder: Path, tmp_path: Path) -> None:
     empty.mkdir()
     code, output = run_feed(empty)
     assert code == 0 and ET.parse(empty / "feed.xml").getroot().find("channel/item") is None
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [(["feed"], ["--base-url", "Podcasting 2.0"]), (["render"], ["--format", "m4b", "--sidecars", "vtt"])],
+)
+def test_help_names_the_output_options(command: list[str], words: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for word in words:
+        assert word in text
