@@ -9,7 +9,7 @@ from podrender.engines import PitchProfile, VoiceInfo, VoiceSettings
 
 #: Version of the remembered catalog (Catalog.to_json). Bump it when what an engine reports changes in
 #: podrender's own code (pitch profiles, MEASURED_HZ), so catalogs remembered before are listed again.
-CATALOG_FORMAT = 2
+CATALOG_FORMAT = 3
 
 
 class UnknownVoice(Exception):

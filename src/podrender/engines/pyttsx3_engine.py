@@ -236,10 +236,11 @@ ESPEAK_DEFAULT_PITCH = (82, 118)
 LOW_WEIGHT = 0.92
 RANGE_WEIGHT = 0.80
 #: Median pitch (Hz) of the common variants at pitch settings 15, 35, 50, 65, 80 and 95, measured on
-#: this machine (espeak-ng from espeakng-loader, base voice gmw/en-us, rate 170, mean of four sentences;
-#: other English base voices measured within 2 %). They replace the formula above for these variants,
-#: whose residuals are systematic (up to 7 % for male variants at low settings). Changing them or the
-#: weights above: bump podrender.voices.CATALOG_FORMAT (catalogs are remembered per machine).
+#: this machine by `python bench/voice_pitch.py` (espeak-ng from espeakng-loader, base voice gmw/en-us,
+#: rate 170, mean of four sentences; other English base voices measured within 2 %). They replace the
+#: formula above for these variants, whose residuals are systematic (up to 7 % for male variants at low
+#: settings). Changing them or the weights: bump podrender.voices.CATALOG_FORMAT (catalogs are
+#: remembered per machine).
 MEASURED_SETTINGS = (15, 35, 50, 65, 80, 95)
 MEASURED_HZ = {
     "f1": (131, 156, 180, 210, 247, 293),
@@ -251,6 +252,7 @@ MEASURED_HZ = {
     "m2": (74, 87, 102, 120, 141, 169),
     "m3": (84, 94, 106, 121, 141, 166),
     "m4": (79, 87, 96, 109, 125, 146),
+    "m5": (80, 91, 103, 120, 139, 164),
     "m6": (77, 89, 102, 119, 138, 165),
     "m7": (89, 98, 109, 123, 141, 164),
     "m8": (72, 78, 87, 99, 115, 134),
