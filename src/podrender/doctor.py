@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podrender.config import Config, load_config
-from podrender.errors import PodrenderError
+from podrender.errors import ConfigError, PodrenderError
 
 #: Less free space than this in the cache or output folder is reported as a problem.
 MIN_FREE_BYTES = 20 * 1024 * 1024
@@ -87,8 +87,10 @@ def _engine_checks(config: Config) -> Iterator[Check]:
         try:
             prepare("\n\n".join(lines) + "\n", config, source="doctor")
             yield Check("speaker voices", f"{len(config.speakers)} speakers in voices.yaml, all available")
-        except PodrenderError as exc:
+        except ConfigError as exc:  # an unknown voice or model (VoiceError is a ConfigError)
             yield Check("speaker voices", str(exc), False, "choose a voice from `podrender voices` for that speaker")
+        except PodrenderError as exc:  # the encoder or an engine: reported on its own line
+            yield Check("speaker voices", f"not checked ({exc.detail})")
     for name in engine_names():  # the optional engines a speaker may choose (`engine: piper`)
         if name not in ("fake", main):
             for key, value in get_engine(name).describe().items():
