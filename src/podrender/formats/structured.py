@@ -76,6 +76,16 @@ def parse(text: str, options: ParseOptions, name: str = "script") -> Script:
     root, loader = compose(text, name)
     if root is None:
         raise ScriptError("is empty", path=name)
+    try:
+        return _parse(root, loader, options, name)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # a value YAML cannot build, e.g. an unknown !tag
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        at = mark.line + 1 if mark else None
+        raise ScriptError(f"cannot read a value: {problem}", path=name, line=at) from None
+
+
+def _parse(root: yaml.Node, loader: yaml.SafeLoader, options: ParseOptions, name: str) -> Script:
     validate(root, loader, name)
     top = _mapping(root, loader)
     speakers = _mapping(top["speakers"], loader) if "speakers" in top else {}
