@@ -59,6 +59,7 @@ from wer import (  # noqa: E402
     worst_phrases,
 )
 
+import podrender  # noqa: E402
 from podrender.config import load_config  # noqa: E402
 from podrender.errors import PodrenderError  # noqa: E402
 from podrender.render import prepare  # noqa: E402
@@ -104,6 +105,8 @@ class Transcript:
     """Wall time of the transcription."""
     speech_s: float
     """Audio the voice-activity filter kept, as faster-whisper reports it."""
+    fallbacks: int
+    """Segments decoded at a temperature above 0 (sampling: the words may differ from run to run)."""
 
 
 class Recognizer:
@@ -119,9 +122,11 @@ class Recognizer:
     def transcribe(self, audio: Path) -> Transcript:
         start = time.perf_counter()
         segments, info = self.model.transcribe(str(audio), **WHISPER_SETTINGS)
-        text = " ".join(s.text.strip() for s in segments)  # a generator: decoding happens here
+        done = list(segments)  # a generator: decoding happens here
+        text = " ".join(s.text.strip() for s in done)
         speech = info.duration_after_vad if info.duration_after_vad is not None else info.duration
-        return Transcript(text, time.perf_counter() - start, float(speech))
+        fallbacks = sum(1 for s in done if s.temperature and s.temperature > 0)
+        return Transcript(text, time.perf_counter() - start, float(speech), fallbacks)
 
 
 # --------------------------------------------------------------------------- what should be heard
@@ -312,7 +317,10 @@ def machine() -> list[tuple[str, str]]:
         ("commit", (commit.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty.stdout.strip() else "")),
         ("CPU", f"{cpu}, {os.cpu_count()} cores"),
         ("OS", f"{platform.system()} {platform.release()}; Python {platform.python_version()}"),
+        ("podrender", f"imported from {Path(podrender.__file__).parent}"),
         ("packages", ", ".join(packages)),
+        ("load average", "at the end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()) + " (1, 5, 15 min; the "
+         "machine is shared, so times vary with what else runs; the words do not)"),
     ]
 
 
@@ -352,7 +360,8 @@ def report(rows: Sequence[Row], command: str, script: Path, voices: Path, model_
             f"{s.insertions} | {s.ref_words} | {lost} words in {runs} runs | {audio / 60:.1f} min | "
             f"{row.rendered.wall_s:.1f} s "
             f"({row.rendered.cpu_s:.1f} s CPU; {audio / row.rendered.wall_s:.0f}x real time) | "
-            f"{row.transcript.seconds:.1f} s |"
+            f"{row.transcript.seconds:.1f} s; {row.transcript.speech_s / 60:.1f} min kept by the VAD; "
+            f"{row.transcript.fallbacks} segments sampled above temperature 0 |"
         )
     for row in rows:
         if row.rendered is None:

@@ -38,6 +38,12 @@ def test_longest_entry_wins_whatever_its_case() -> None:
     assert apply_lexicon("Hugging Face hugs", lexicon) == "hugging face, the company hugs"
 
 
+def test_entry_with_a_smart_quote_matches_the_cleaned_text() -> None:
+    assert spoken_text("Alexander’s work and Alexander's talk", [("Alexander’s", "Sasha's")]) == (
+        "Sasha's work and Sasha's talk"
+    )
+
+
 def test_later_entry_for_the_same_word_wins() -> None:
     assert apply_lexicon("NLP", [("NLP", "one"), ("NLP", "two")]) == "two"
 

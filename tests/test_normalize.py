@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from podrender.normalize import apply_lexicon, sentences, split_for_engine, spoken_text
 
@@ -304,6 +308,7 @@ TABLE = [
     ("Mr. and Mrs. Smith.", "Mister and Missus Smith."),
     ("Cats vs. dogs, cats vs dogs.", "Cats versus dogs, cats versus dogs."),
     ("St. Louis is on Main St. Downtown.", "Saint Louis is on Main Street. Downtown."),
+    ("Then St. John came. We met on Elm St.", "Then Saint John came. We met on Elm Street."),
     ("Item No. 5.", "Item number five."),
     ("A Ph.D. from the U.S. and U.K.", "A P-H-D from the U-S and U-K."),
     # acronyms: spelled unless they read as a word
@@ -325,6 +330,7 @@ TABLE = [
     ("Set max_len and maxLen.", "Set max len and max len."),
     ("Edit __init__ first.", "Edit init first."),
     ("Use v3.10.2 today.", "Use version three point ten point two today."),
+    ("It ended.Then we left.", "It ended. Then we left."),
     # emoji
     ("Thanks 🤗 all.", "Thanks all."),
     # symbols and slashes
@@ -364,3 +370,23 @@ def test_pronounceable_rule() -> None:
     assert not any(pronounceable(w) for w in ("GPU", "API", "FAQ", "ICLR", "UCLA", "HTTP", "AAAI", "IEEE", "SQL"))
     assert acronym("GPU", "s") == "G-P-U's"
     assert acronym("NASA", "'s") == "Nasa's"
+
+
+# --- properties over tricky pieces -----------------------------------------------------------------------
+
+PIECES = [
+    "1", "12", "2015", "1,000", "3.5", "$", "€", "£", "%", "-", "–", "—", ":", "/", "am", "pm", "a.m.", "s", "'",
+    "st", "th", "March", "Mar.", " ", ".", ",", "NLP", "NASA", "GPU", "e.g.", "etc.", "Dr.", "St.", "No.", "&", "|",
+    "[[", "]]", "h@l'oU", "#", "C", "++", "+", "=", "~", "°", "model", ".fit()", "_", "x", "A", "I", "\n\n", "0",
+    "1990s", "'90s", "m", "bn", "M", "v", "(", ")", "http://a.com", "@b", "99999999999999999999", "word",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map("".join))
+def test_spoken_text_is_total_and_leaves_no_digit_outside_phonemes(text: str) -> None:
+    out = spoken_text(text, [("rush", "[[r'VS]]")])
+    assert out == out.strip()
+    outside = re.sub(r"\[\[[^\[\]\n]*\]\]", "", out)
+    assert not re.search(r"\d", outside), out
+    assert not re.search("[\U000f0000-\U000ffffd]", out)

@@ -236,7 +236,7 @@ NO_MODEL = "speakers:\n  Ada: {rate: 150, engine: piper}\n"
         (UNKNOWN, "voices.yaml line 4: speaker 'Ada': no Piper voice named 'jo' is installed; installed: "
                   "en_US-joe-medium"),
         (PITCH, "voices.yaml line 5: speaker 'Ada': rate and pitch are espeak settings"),
-        (SCALE, "voices.yaml line 5: speaker 'Ada': length_scale must be between 0.25 and 4, not 9"),
+        (SCALE, "voices.yaml line 5: speaker 'Ada': length_scale must be between 0.5 and 2, not 9"),
         (NO_MODEL, "voices.yaml line 2: speaker 'Ada' uses engine 'piper' but names no voice (give model: or voice:)"),
     ],
 )  # fmt: skip

@@ -116,7 +116,7 @@ def test_worker_crash_fails_with_the_turn_then_resumes_identically(tmp_path: Pat
     cache_dir = tmp_path / "c"
     reference = render(script(), config, output=tmp_path / "ref.mp3", cache_dir=tmp_path / "ref-cache")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "crash")
-    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer seven")
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer seven")  # the spoken form of "Answer 7"
     target = tmp_path / "out.mp3"
     with pytest.raises(EngineError, match=r"turn at line \d+ \(Guest\): the worker process died"):
         render(script(), config, output=target, cache_dir=cache_dir)

@@ -86,13 +86,13 @@ def test_say_writes_a_wav_of_plausible_speech(files: Path) -> None:
 
 def test_say_default_output_and_narrator(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(files)
-    result = run("say", "Thanks for listening.")  # ./voices.yaml, the narrator
+    result = run("say", "Note: thanks for listening.")  # ./voices.yaml, the narrator; "Note:" is no label
     assert result.exit_code == 0, result.output
     out = files / "output" / "say-narrator.wav"
     x, rate = read_wav(out)
     assert rate == 22050
     assert 0.5 < len(x) / rate < 4.0
-    assert "Narrator (gmw/en-us+f3) said:" in result.output
+    assert "Narrator (gmw/en-us+f3) said:\n    Note: thanks for listening.\n" in result.output
 
 
 def test_say_reads_phoneme_input_as_phonemes(files: Path) -> None:
@@ -131,6 +131,12 @@ def test_say_mistakes_are_one_line(files: Path, monkeypatch: pytest.MonkeyPatch,
 
 def test_say_without_text_is_a_usage_error() -> None:
     assert run("say").exit_code == 2
+
+
+def test_say_has_help() -> None:
+    result = run("say", "--help")
+    assert result.exit_code == 0
+    assert "--speaker" in result.output and "output/say-<speaker>.wav" in result.output
 
 
 # --- inspect --spoken -------------------------------------------------------------------------------
@@ -174,9 +180,12 @@ def test_inspect_spoken_json_matches_the_plan(files: Path) -> None:
 
 def test_inspect_spoken_shows_long_turns_unit_by_unit_and_dropped_turns(files: Path) -> None:
     long_turn = " ".join(f"Sentence number {i} is here and it goes on for a while." for i in range(1, 25))
-    (files / "long.txt").write_text(f"Sayak: {long_turn}\n\nSasha: 🎉\n\nSayak: Bye.\n", encoding="utf-8")
+    (files / "long.txt").write_text(
+        f"Sayak: {long_turn}\n\nSasha: 🎉\n\nSayak: Bye.\n\nSasha: One.\n\nTwo.\n\nSayak: End.\n", encoding="utf-8"
+    )
     result = run("inspect", "--spoken", str(files / "long.txt"), "--voices", str(files / "voices.yaml"))
     assert result.exit_code == 0, result.output
     assert "  [1] Sentence number one is here" in result.output
     assert "  [2] " in result.output
     assert "line 3  (not spoken: nothing to say after removing markup, links and emoji)" in result.output
+    assert "line 7  Sasha (gmw/en-gb-x-rp+m7)\n  One.\n  Two.\n" in result.output  # a paragraph per line

@@ -6,10 +6,12 @@ target path only ever holds a whole episode.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +83,22 @@ def _frame_bytes(frame: Frame) -> bytes:
     buf = io.BytesIO()
     tag.save(buf, v2_version=3, padding=lambda info: 0)
     return buf.getvalue()[10:]
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` itself (no lock file is left behind), so that renders
+    writing into one folder at once write their files one after the other."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder ({exc.strerror})", path=str(folder)) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_atomic(target: Path, parts: Iterable[bytes | Path]) -> int:

@@ -101,10 +101,17 @@ class Cache:
     def put(self, key: str, blob: bytes, meta: dict[str, Any]) -> dict[str, Any]:
         """Store a chunk; returns the metadata as stored."""
         data, meta_path = self._paths(key)
-        data.parent.mkdir(parents=True, exist_ok=True)
         meta = {**meta, "key": key, "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
-        atomic_write(data, blob)
-        atomic_write(meta_path, json.dumps(meta, separators=(",", ":")).encode())
+        try:
+            data.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(data, blob)
+            atomic_write(meta_path, json.dumps(meta, separators=(",", ":")).encode())
+        except OSError as exc:
+            # The chunk may be whole and its metadata missing: get() treats that as absent.
+            raise CacheError(
+                f"cannot store a chunk in the cache {self.root} ({exc.strerror}); "
+                "free some space, or use --cache-dir DIR or --no-cache"
+            ) from None
         return meta
 
     def discard(self, key: str) -> None:

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, replace
 
 from podrender.config import Config, SpeakerConfig
-from podrender.contrast import Heard, choose_fallback, clash_warnings, describe
+from podrender.contrast import Heard, choose_fallback, clash_warnings, describe, plan_pitches
 from podrender.engines import Engine, VoiceSettings, get_engine
 from podrender.errors import ConfigError, VoiceError
 from podrender.script import Script
@@ -81,12 +81,14 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     candidates += [(v.id, 0) for v in catalog.voices]
     resolved_candidates: list[str] = []
     listed = len(config.fallback_voices) + len(BUILTIN_FALLBACKS.get(catalog.engine, ()))
+    own_list = 0  # how many of contrast_pool come from voices.yaml's fallback_voices
     contrast_pool: list[str] = []  # fallback_voices and the built-in list: voices meant for any speaker
     for i, (spec, line) in enumerate(candidates):
         try:
             resolved_candidates.append(catalog.resolve(spec))
             if i < listed:
                 contrast_pool.append(resolved_candidates[-1])
+                own_list += i < len(config.fallback_voices)
         except UnknownVoice as exc:
             if line:
                 raise VoiceError(f"fallback_voices: {exc}", path=config.path, line=line) from None
@@ -103,6 +105,8 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
             if name in speaking:
                 heard.append(Heard(name, catalog.gender(chosen[name]), catalog.expected_pitch(settings[name])))
     contrast_pool = contrast_pool or resolved_candidates
+    unvoiced = list(dict.fromkeys(n for n, _ in plan if n not in chosen and n in speaking))
+    planned = plan_pitches(unvoiced, heard, contrast_pool, catalog)
 
     roles: dict[str, Role] = {}
     why: dict[str, str] = {}
@@ -113,7 +117,8 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
             choice = choose_fallback(
                 name, contrast_pool, catalog, heard, used,
                 pitch=entry.pitch if entry else None, rate=entry.rate if entry else None,
-                volume=entry.volume if entry else None, index=fallbacks,
+                volume=entry.volume if entry else None, index=fallbacks, planned=planned.get(name),
+                preferred=own_list,
             )  # fmt: skip
             fallbacks += 1
             if choice is not None:
@@ -129,8 +134,8 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
                 free = spare
                 settings[name], why[name] = _settings(catalog, free, entry), "fallback: first unused voice"
             chosen[name] = free
-            used.add(free.casefold())
-            if name in speaking:
+            if name in speaking:  # a narrator who never speaks leaves its voice free for the speakers
+                used.add(free.casefold())
                 heard.append(Heard(name, catalog.gender(free), catalog.expected_pitch(settings[name])))
             if name != config.narrator:
                 voice = settings[name]

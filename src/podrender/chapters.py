@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from podrender.formats.pause import strip_pauses
 from podrender.normalize import sentences
 from podrender.script import Script
 
@@ -24,7 +25,7 @@ class ChapterPlan:
 
 def shorten(text: str, limit: int = MAX_TITLE) -> str:
     """Cut at a word boundary so the result, with an ellipsis, is at most `limit` characters."""
-    text = " ".join(text.split())
+    text = " ".join(strip_pauses(text).split())
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)

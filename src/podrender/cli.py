@@ -6,9 +6,7 @@ Only this module imports click. Library errors become one `Error: ...` line and 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,8 @@ from podrender.config import CHAPTER_POLICIES, Config, load_config
 from podrender.errors import PodrenderError
 
 DEFAULT_VOICES = Path("voices.yaml")
+#: Kept here so `--help` does not import the exporter; tests check it equals podrender.export.FORMAT_NAMES.
+OUTPUT_FORMATS = ("mp3", "m4b", "wav", "flac", "opus")
 
 
 def _config(voices: Path | None) -> Config:
@@ -49,6 +49,32 @@ def cli() -> None:
     """Turn a written conversation into a chaptered podcast episode (MP3)."""
 
 
+def _input_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A usage error (exit 2) for an input format podrender does not know."""
+    from podrender.formats import resolve_name
+
+    try:
+        return None if value is None else resolve_name(value)
+    except PodrenderError as exc:
+        raise click.BadParameter(exc.detail) from None
+
+
+def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """A usage error (exit 2) for a sidecar podrender does not make."""
+    from podrender.sidecars import parse_sidecars
+
+    try:
+        return parse_sidecars(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+input_format_option = click.option(
+    "--input-format", "input_format", metavar="NAME", callback=_input_format,
+    help="Read SCRIPT as this input format instead of detecting it: plain, script (YAML/JSON), markdown, "
+    "timestamped, radio (also Q&A), play, vtt or srt.",
+)  # fmt: skip
+
 voices_option = click.option(
     "--voices", "voices", type=click.Path(path_type=Path, dir_okay=False),
     help="voices.yaml mapping speakers to voices (default: ./voices.yaml if present).",
@@ -58,13 +84,16 @@ voices_option = click.option(
 @cli.command()
 @click.argument("script", type=click.Path(path_type=Path))
 @voices_option
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Episode file to write (.mp3).")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path),
+    help="Episode file to write (.mp3, or .m4b/.wav/.flac/.opus, which also sets --format).",
+)  # fmt: skip
 @click.option(
     "--output-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("output"),
     show_default=True,
-    help="Folder for <slug-of-title>.mp3 when -o is not given.",
+    help="Folder for <slug-of-title>.<format> when -o is not given.",
 )
 @click.option(
     "--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy (default: voices.yaml, else host)."
@@ -76,6 +105,17 @@ voices_option = click.option(
 @click.option("--sample-rate", type=int, help="Output sample rate in Hz (default 44100).")
 @click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@input_format_option
+@click.option(
+    "--format", "output_format", type=click.Choice(OUTPUT_FORMATS),
+    help="Audio format of the episode (default: mp3, or what -o's suffix says). m4b/opus/flac/wav are made "
+    "from the MP3 stream, with chapters where the container holds them.",
+)  # fmt: skip
+@click.option(
+    "--sidecars", metavar="LIST", default="all", show_default=True, callback=_sidecars,
+    help="Files to write beside the episode: a comma-separated list of chapters (Podcasting 2.0 JSON), "
+    "vtt, srt, notes (Markdown show notes); or all, or none.",
+)  # fmt: skip
 def render(
     script: Path,
     voices: Path | None,
@@ -89,8 +129,12 @@ def render(
     sample_rate: int | None,
     channels: int | None,
     quiet: bool,
+    input_format: str | None,
+    output_format: str | None,
+    sidecars: tuple[str, ...],
 ) -> None:
-    """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest."""
+    """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
+    WebVTT and an SRT transcript and Markdown show notes."""
     from podrender.render import Progress, with_audio_overrides
     from podrender.render import render as do_render
 
@@ -113,7 +157,8 @@ def render(
 
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
-            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress,
+            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
+            output_format=output_format, sidecars=sidecars,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None
@@ -131,7 +176,8 @@ def render(
         click.echo(f"Warning: line {line}: {why}", err=True)
     m = result.manifest
     size = result.path.stat().st_size
-    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {result.manifest_path.name}")
+    beside = [result.manifest_path.name, *(p.name for p in result.sidecars.values())]
+    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {', '.join(beside)}")
     loud = m["loudness"]
     click.echo(
         f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "
@@ -158,14 +204,17 @@ def render(
     "--spoken", is_flag=True, help="Print exactly what each engine will be asked to say, turn by turn."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
-def inspect(script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool) -> None:
+@input_format_option
+def inspect(
+    script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool, input_format: str | None
+) -> None:
     """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
     from podrender.render import prepare
     from podrender.sheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
 
     try:
         config = _config(voices)
-        prepared = prepare(_read(script), config, source=str(script), policy=chapters)
+        prepared = prepare(_read(script), config, source=str(script), policy=chapters, input_format=input_format)
     except PodrenderError as exc:
         raise _fail(exc) from None
     if spoken:
@@ -267,54 +316,26 @@ def cache_clear(cache_dir: Path | None) -> None:
 
 @cli.command()
 @voices_option
-def doctor(voices: Path | None) -> None:
-    """Check the engine, its espeak-ng library and data, ffmpeg, the voices and the folders."""
-    from podrender.cache import default_cache_dir
-    from podrender.engines import engine_names, get_engine
-    from podrender.render import load_catalog
-    from podrender.runtime import ffmpeg
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder to check.")
+@click.option(
+    "--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    help="Output folder to check.",
+)  # fmt: skip
+def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> None:
+    """Check the engine, its espeak-ng library and data, the encoder, the voices and the folders.
+
+    Says what is wrong and how to fix it; exit status 1 when anything is.
+    """
+    from podrender.doctor import run_checks
 
     problems = 0
-    main = ""
-
-    def line(name: str, value: str, ok: bool = True) -> None:
-        nonlocal problems
-        problems += 0 if ok else 1
-        click.echo(f"{'ok ' if ok else 'BAD'} {name:<18} {value}")
-
-    try:
-        config = _config(voices)
-        line("voices.yaml", config.path or "(built-in defaults)")
-        engine = get_engine(config.engine)
-        main = engine.name
-        if engine.missing():
-            line("engine", f"voices.yaml uses '{main}', which is not installed: {engine.missing()}", ok=False)
-        for key, value in engine.describe().items():
-            line(key, value)
-        catalog = load_catalog(engine)
-        line("voices", f"{len(catalog.voices)} voices, {len(catalog.variants)} variants")
-    except PodrenderError as exc:
-        line("engine", str(exc), ok=False)
-    for name in engine_names():  # the optional engines a speaker may choose (`engine: piper`)
-        if name not in ("fake", main):
-            for key, value in get_engine(name).describe().items():
-                line(key, value)
-    try:
-        ff = ffmpeg()
-        proc = subprocess.run([ff.path, "-hide_banner", "-version"], capture_output=True, text=True, check=False)
-        version = proc.stdout.split("\n", 1)[0] if proc.stdout else "unknown version"
-        line("ffmpeg", f"{ff.path} ({ff.source}; {version})", proc.returncode == 0)
-    except PodrenderError as exc:
-        line("ffmpeg", str(exc), ok=False)
-    except OSError as exc:
-        line("ffmpeg", f"cannot run it: {exc}", ok=False)
-    cache_dir = default_cache_dir()
-    probe = cache_dir
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    line("cache", str(cache_dir), os.access(probe, os.W_OK))
+    for check in run_checks(voices, cache_dir, output_dir):
+        click.echo(f"{'ok ' if check.ok else 'BAD'} {check.name:<18} {check.value}")
+        if not check.ok:
+            problems += 1
+            click.echo(f"    {'':<18} fix: {check.fix}")
     if problems:
-        raise click.ClickException(f"{problems} problem(s) found")
+        raise click.ClickException(f"{problems} problem(s) found; see the 'fix:' lines above")
 
 
 @cli.command()
@@ -365,6 +386,55 @@ def serve(
     )  # fmt: skip
     click.echo(f"podrender serving on http://{host}:{port}/ (API docs at /docs); renders in {output_dir / 'renders'}")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A usage error (exit 2) for a base URL that is not an absolute http(s) URL."""
+    from podrender.feed import check_base_url
+
+    try:
+        return check_base_url(value)
+    except PodrenderError as exc:
+        raise click.BadParameter(exc.detail.removeprefix("--base-url ")) from None
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--base-url", required=True, callback=_base_url,
+    help="Where FOLDER's files are published, e.g. https://example.org/show.",
+)  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    help="Feed file to write (default: FOLDER/feed.xml); it is published at BASE-URL/<its name>.",
+)  # fmt: skip
+@click.option("--title", help="The show's title (default: the folder's name).")
+@click.option("--description", help="The show's description (default: its title).")
+@click.option("--language", default="en", show_default=True, help="The show's language (RSS <language>).")
+@click.option("--author", help="itunes:author of the show.")
+@click.option("--image", help="URL of the show's artwork (itunes:image).")
+def feed(
+    folder: Path,
+    base_url: str,
+    output: Path | None,
+    title: str | None,
+    description: str | None,
+    language: str,
+    author: str | None,
+    image: str | None,
+) -> None:
+    """Write an RSS 2.0 feed for the episodes rendered into FOLDER (read from their manifests), with
+    Podcasting 2.0 chapters and transcript tags."""
+    from podrender.feed import write_feed
+
+    try:
+        path, count = write_feed(
+            folder, base_url, output, title=title, description=description, language=language, author=author,
+            image=image,
+        )  # fmt: skip
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Wrote {path} ({count} episode{'s' if count != 1 else ''})")
 
 
 def main() -> None:

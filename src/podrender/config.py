@@ -20,6 +20,9 @@ MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000
 MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 CHAPTER_POLICIES = ("host", "turn", "marker", "none")
+#: A Piper voice's `length_scale` (above 1 is slower); outside this the duration check of a unit would
+#: take plain speech for a broken engine (synthesize.check_audio allows a quarter to four times).
+LENGTH_SCALE_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ class Config:
     episode: Episode = field(default_factory=Episode)
     audio: AudioSettings = field(default_factory=AudioSettings)
     audio_line: int | None = None
+    qa: tuple[tuple[str, str], ...] = ()
+    """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
+    stage_directions: str = "narrator"
+    """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
 
     def speaker(self, name: str) -> SpeakerConfig | None:
         """The entry for a canonical speaker name, matched case-insensitively."""
@@ -156,7 +163,10 @@ _TOP_KEYS = (
     "pronounce_files",
     "episode",
     "audio",
+    "qa",
+    "stage_directions",
 )
+STAGE_DIRECTIONS = ("narrator", "skip")
 _SPEAKER_KEYS = (
     "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "length_scale",
     "pronounce_files",
@@ -298,10 +308,19 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
+def unreadable_yaml(exc: yaml.reader.ReaderError, text: str) -> tuple[str, int]:
+    """A character YAML does not allow, for people: the problem and its line (PyYAML gives an offset)."""
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    return f"control character U+{code:04X} is not allowed", text.count("\n", 0, max(0, exc.position)) + 1
+
+
 def _compose(text: str, path: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     """The YAML node tree of `text` (None when empty), or ConfigError with the line of the mistake."""
     try:
         loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        what, where = unreadable_yaml(exc, text)
+        raise ConfigError(f"invalid YAML: {what}", path=path, line=where) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     try:
@@ -379,6 +398,13 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             values["episode"] = _episode(r, node, base_dir, allow_files)
         elif key == "audio":
             values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
+        elif key == "qa":
+            values["qa"] = _qa(r, node)
+        elif key == "stage_directions":
+            setting = r.string(node, "stage_directions")
+            if setting not in STAGE_DIRECTIONS:
+                raise r.fail(node, f"stage_directions must be one of {', '.join(STAGE_DIRECTIONS)}, not '{setting}'")
+            values["stage_directions"] = setting
     values["pronounce"] = _merge(values.pop("pronounce_files", ()), values.get("pronounce", ()))
     config = Config(**values)
     _check_names(config, r, root)
@@ -419,7 +445,7 @@ def _speaker(
             fields["speaker_id"] = r.number(vnode, f"{where}: speaker_id", int, 0, 100_000)
             fields["speaker_id_line"] = vnode.start_mark.line + 1
         elif key == "length_scale":
-            fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, 0.25, 4.0)
+            fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, *LENGTH_SCALE_RANGE)
     fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
 
@@ -468,8 +494,13 @@ def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bo
             if not cover.is_absolute() and base_dir is not None:
                 cover = base_dir / cover
             if not cover.is_file():
-                raise r.fail(vnode, f"episode: cover file '{value}' does not exist")
-            head = cover.read_bytes()[:16]
+                why = "is a folder, not an image" if cover.is_dir() else "does not exist"
+                raise r.fail(vnode, f"episode: cover file '{value}' {why}")
+            try:
+                with cover.open("rb") as f:
+                    head = f.read(16)
+            except OSError as exc:
+                raise r.fail(vnode, f"episode: cover file '{value}' cannot be read ({exc.strerror})") from None
             if not (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")):
                 raise r.fail(vnode, f"episode: cover '{value}' is not a JPEG or PNG image")
             fields["cover"] = cover
@@ -488,6 +519,16 @@ def _audio(r: _Reader, node: yaml.Node) -> AudioSettings:
     settings = AudioSettings(**fields)
     settings.check("audio", r.path, node.start_mark.line + 1)
     return settings
+
+
+def _qa(r: _Reader, node: yaml.Node) -> tuple[tuple[str, str], ...]:
+    """`qa: {Q: Host, A: Guest}`: which speaker each of the labels Q and A stands for."""
+    out = []
+    for label, vnode in r.mapping(node, "qa", ("Q", "A")):
+        out.append((label, r.name(vnode, f"qa: {label}").strip()))
+        if not out[-1][1]:
+            raise r.fail(vnode, f"qa: {label} must name a speaker")
+    return tuple(out)
 
 
 def _check_names(config: Config, r: _Reader, root: yaml.Node) -> None:

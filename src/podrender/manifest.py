@@ -110,3 +110,27 @@ def write_manifest(path: Path, manifest: Mapping[str, Any]) -> None:
         atomic_write(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"cannot write the manifest ({exc.strerror})", path=str(path)) from None
+
+
+def add_outputs(
+    manifest: dict[str, Any],
+    *,
+    fmt: str,
+    codec: str,
+    mime: str,
+    audio: Path,
+    size: int,
+    sidecars: Mapping[str, Path],
+    description: str | None,
+    format_bitrate: int | None = None,
+) -> dict[str, Any]:
+    """Record the episode's audio format and every file written beside it (names relative to the manifest)."""
+    manifest["description"] = description
+    manifest["format"] = fmt
+    manifest["mime_type"] = mime
+    manifest["size_bytes"] = size
+    manifest["settings"]["codec"] = codec
+    if format_bitrate is not None:
+        manifest["settings"]["format_bitrate"] = format_bitrate
+    manifest["files"] = {"audio": audio.name, **{kind: path.name for kind, path in sidecars.items()}}
+    return manifest

@@ -12,6 +12,7 @@ from podrender.cast import Cast
 from podrender.chapters import ChapterPlan
 from podrender.config import AudioSettings, Config
 from podrender.engines import VoiceSettings
+from podrender.formats.pause import split_pauses
 from podrender.normalize import sentences, split_for_engine, spoken_text
 from podrender.script import Script
 
@@ -122,21 +123,33 @@ def make_plan(
     engine's identity, or a function giving it per voice when speakers use different engines or models."""
     chapter_turns = {c.first_turn for c in chapters}
     pieces: list[tuple[int, str, VoiceSettings, str, int]] = []  # turn index, speaker, voice, text, line
+    explicit: dict[int, int] = {}  # piece index -> silence after it from `[pause 2s]` tags, in ms
     dropped: list[tuple[int, str]] = []
     for turn in script.turns:
         role = cast.role(turn.speaker)
-        said = spoken_text(turn.text, role.pronounce)
-        if not said:
+        spoke = paused = False
+        # A pause tag cuts the turn: the piece before it ends with exactly that much silence.
+        for segment, pause in split_pauses(turn.text, turn.line):
+            said = spoken_text(segment, role.pronounce) if segment.strip() else ""
+            for piece in unit_pieces(said, max_chars) if said else ():
+                pieces.append((turn.index, role.name, role.voice, piece, turn.line))
+                spoke = True
+            if pause is not None:
+                paused = True
+                if pieces:
+                    explicit[len(pieces) - 1] = explicit.get(len(pieces) - 1, 0) + pause
+                else:
+                    dropped.append((turn.line, "a pause before anything is said is left out"))
+        if not spoke and not paused:
             dropped.append((turn.line, "nothing to say after removing markup, links and emoji"))
-            continue
-        for piece in unit_pieces(said, max_chars):
-            pieces.append((turn.index, role.name, role.voice, piece, turn.line))
 
     units: list[Unit] = []
     first_unit_of_turn: dict[int, int] = {}
     for i, (turn_index, speaker, voice, text, line) in enumerate(pieces):
         nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
-        if nxt is None or nxt == turn_index:
+        if i in explicit:  # written in the script: it replaces the usual gap
+            pause = explicit[i]
+        elif nxt is None or nxt == turn_index:
             pause = 0
         elif nxt in chapter_turns:
             pause = config.chapter_pause_ms

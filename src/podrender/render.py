@@ -8,8 +8,8 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ from podrender.config import AudioSettings, Config
 from podrender.encode import encoder_identity
 from podrender.engines import Engine, get_engine
 from podrender.errors import OutputError, ScriptError
+from podrender.formats import parse_options, parse_script, with_script_voices
 from podrender.plan import RenderPlan, Unit, make_plan
 from podrender.pool import Task, run_tasks
-from podrender.script import ParseOptions, Script, parse
+from podrender.script import Script
 from podrender.timeline import Timeline, build_timeline
 from podrender.voices import Catalog
 
@@ -59,6 +60,8 @@ class RenderResult:
     hits: int
     misses: int
     manifest: dict[str, Any]
+    sidecars: dict[str, Path] = field(default_factory=dict)
+    """The files written beside the episode, by kind (chapters, vtt, srt, notes)."""
 
 
 def slugify(title: str) -> str:
@@ -106,9 +109,12 @@ def prepare(
     source: str = "script",
     policy: str | None = None,
     audio: AudioSettings | None = None,
+    input_format: str | None = None,
 ) -> Prepared:
-    """Parse, cast, choose chapters and plan units. No audio is made."""
-    script = parse(text, ParseOptions(aliases=config.aliases(), skip=config.skip))
+    """Parse, cast, choose chapters and plan units. No audio is made. The input format is detected
+    from `source`'s extension and the text unless `input_format` names it (podrender.formats)."""
+    script = parse_script(text, parse_options(config), name=source, input_format=input_format)
+    config = with_script_voices(config, script)
     engine = get_engine(config.engine)
     catalog = load_catalog(engine)
     cast = build_cast(config, script, catalog)
@@ -139,8 +145,26 @@ def _check_target(target: Path) -> None:
     probe = folder
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError("cannot write here (permission denied)", path=str(folder))
+    if not probe.is_dir():
+        raise OutputError(f"cannot write here ({probe} is a file, not a folder)", path=str(folder))
+    try:  # a real file, not os.access: for root, permission bits say nothing (a read-only disk does)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise OutputError(f"cannot write here ({exc.strerror})", path=str(folder)) from None
+
+
+def _check_not_source(paths: list[Path], source: str) -> None:
+    """Refuse to write over the script being rendered (a Markdown script beside `-o` would be its notes)."""
+    script = Path(source)
+    if not script.is_file():
+        return
+    for path in paths:
+        if path.exists() and path.samefile(script):
+            raise OutputError(
+                "would overwrite the script being rendered; write the episode elsewhere with -o", path=str(path)
+            )
 
 
 def render(
@@ -156,35 +180,59 @@ def render(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: Callable[[Progress], None] | None = None,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    sidecars: Collection[str] | None = None,
 ) -> RenderResult:
-    """Render `text` to an MP3 episode with its manifest; returns what was made."""
+    """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
+    its manifest and the chosen sidecars (all of podrender.sidecars.SIDECARS when None); returns what was made."""
+    from podrender.export import format_for
+    from podrender.sidecars import SIDECARS, check_paths, sidecar_paths
+
+    fmt = format_for(output_format, output)
+    kinds = SIDECARS if sidecars is None else tuple(sidecars)
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch:
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
-        prepared = prepare(text, config, source=source, policy=policy, audio=audio)
+        prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
         plan = prepared.plan
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
-        target = output or output_dir / f"{slugify(prepared.title)}.mp3"
+        target = output or output_dir / f"{slugify(prepared.title)}{fmt.suffix}"
         _check_target(target)
-        if target.suffix.lower() != ".mp3":
-            raise OutputError("the episode file name must end in .mp3", path=str(target))
+        extra = sidecar_paths(target, kinds)
+        check_paths(extra)
+        _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
 
         metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress)
         timeline = build_timeline(plan, metas)
-        from podrender.assemble import build_tag, write_atomic
-        from podrender.manifest import build_manifest, write_manifest
+        from podrender.assemble import build_tag, folder_lock, write_atomic
+        from podrender.export import export_audio, lossy_bitrate
+        from podrender.manifest import add_outputs, build_manifest, write_manifest
+        from podrender.sidecars import episode_text, write_sidecars
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
-        write_atomic(target, [tag, *(cache.data_path(u.key) for u in plan.units)])
         cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
         manifest_path = target.with_suffix(".json")
-        write_manifest(manifest_path, manifest)
+        chunk_paths = [cache.data_path(u.key) for u in plan.units]
+        with folder_lock(target.parent):  # two renders of one episode: the audio, sidecars and manifest agree
+            if fmt.name == "mp3":
+                size = write_atomic(target, [tag, *chunk_paths])
+            else:
+                episode = config.episode
+                size = export_audio(fmt, target, chunk_paths, prepared.title, episode, timeline.chapters, plan.audio)
+            written = write_sidecars(extra, episode_text(prepared, timeline, target.name)) if extra else {}
+            add_outputs(
+                manifest, fmt=fmt.name, codec=fmt.codec, mime=fmt.mime, audio=target, size=size, sidecars=written,
+                description=config.episode.description,
+                format_bitrate=lossy_bitrate(plan.audio) if fmt.name in ("m4b", "opus") else None,
+            )  # fmt: skip
+            write_manifest(manifest_path, manifest)  # last: a manifest only names files that exist
         if use_cache:
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
-        return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest)
+        return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)
 
 
 def _chunks(

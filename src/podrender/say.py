@@ -77,7 +77,7 @@ def say(text: str, speaker: str, config: Config, output: Path | None = None) -> 
         raise ScriptError("there is no text to say")
     target = output or default_output(name)
     _check_target(target)
-    script = line if name == config.narrator else f"{name}: {line}"
+    script = f"{name}: {line}"  # labeled even for the narrator, so "Note: ..." is not taken for a speaker
     prepared = prepare(script, replace(config, skip=()), source="say", policy="none")
     units = prepared.plan.units
     if not units:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from podrender.config import SpeakerConfig
 from podrender.errors import ScriptError
 
 #: A label is 1-4 words and at most this many characters before the colon.
@@ -16,6 +17,7 @@ MAX_TITLE_CHARS = 120
 
 _LABEL = re.compile(r"^(?P<label>[^\W\d_][\w.'’\- ]*?)\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$")
 _MARKER = re.compile(r"^(?:##\s+(?P<h>.+?)\s*#*|\[chapter:\s*(?P<b>[^\]]+?)\s*\])$", re.IGNORECASE)
+_PAUSE_ONLY = re.compile(r"^\[pause\s[^\]]*\]$", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "da", "del", "der", "di", "du", "la", "le", "van", "von", "bin", "al", "y"})
 
 
@@ -65,6 +67,12 @@ class Script:
     skipped: tuple[Skipped, ...] = ()
     labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical speaker -> every label spelling used for them, in order of appearance."""
+    input_format: str = "plain"
+    """The input format it was read as (podrender.formats)."""
+    detected_by: str = ""
+    """How that format was chosen, e.g. 'from the .md extension'."""
+    voices: tuple[SpeakerConfig, ...] = ()
+    """Voice settings written in the script itself (a structured script's `speakers`)."""
 
     @property
     def speakers(self) -> tuple[str, ...]:
@@ -84,6 +92,10 @@ class ParseOptions:
     """Lower-cased label -> canonical speaker (speakers map to themselves)."""
     skip: Sequence[re.Pattern[str]] = ()
     """Lines matching any of these are not spoken."""
+    qa: Mapping[str, str] = field(default_factory=dict)
+    """`Q`/`A` labels -> the speaker they stand for (every format but plain)."""
+    stage_directions: str = "narrator"
+    """Stage directions and scene headings of plays: read by the `narrator`, or `skip`ped."""
 
 
 @dataclass
@@ -152,6 +164,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
             len(first) <= MAX_TITLE_CHARS
             and first[-1] not in ".!?:;,…"
             and not _MARKER.match(first)
+            and not _PAUSE_ONLY.match(first)
             and match_label(first, known) is None
         ):
             title, title_line = first.lstrip("# ").strip() or first, number

@@ -28,6 +28,8 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
                 "gender": role.gender,
                 "rate": role.voice.rate,
                 "pitch": role.voice.pitch,
+                "pitch_hz": round(role.pitch_hz) if role.pitch_hz else None,
+                "why": role.why,
                 "aliases": list(role.aliases),
                 "turns": len(turns),
                 "words": words,
@@ -39,6 +41,7 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
     return {
         "title": prepared.title,
         "source": prepared.source,
+        "format": {"name": script.input_format, "detected": script.detected_by},
         "engine": prepared.config.engine,
         "host": cast.host,
         "chapter_policy": prepared.policy,
@@ -59,9 +62,19 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def _voice_detail(s: dict[str, Any]) -> str:
+    """'pitch 40, rate 175 wpm, male ~98 Hz; from voices.yaml' (the engine's defaults when unset)."""
+    pitch = 50 if s["pitch"] is None else s["pitch"]
+    heard = " ".join(x for x in ((s["gender"] or "").lower(), f"~{s['pitch_hz']} Hz" if s["pitch_hz"] else "") if x)
+    why = "from voices.yaml" if s["why"] == "voices.yaml" else s["why"]
+    return f"pitch {pitch}, rate {s['rate'] or DEFAULT_WPM} wpm{', ' + heard if heard else ''}; {why}"
+
+
 def format_sheet(sheet: dict[str, Any]) -> str:
     """The human-readable cast sheet."""
     lines = [f"Title:    {sheet['title']}", f"Engine:   {sheet['engine']}    Host: {sheet['host'] or '-'}", ""]
+    if "format" in sheet:
+        lines.insert(1, f"Format:   {sheet['format']['name']} ({sheet['format']['detected']})")
     lines.append("Speakers:")
     width = max((len(s["name"]) for s in sheet["speakers"]), default=8)
     for s in sheet["speakers"]:
@@ -77,6 +90,7 @@ def format_sheet(sheet: dict[str, Any]) -> str:
             f"  {s['name']:<{width}}  {s['voice']:<22} {s['turns']:>3} turns {s['words']:>6} words"
             f"  ~{_clock(s['estimated_seconds'])}{extra}"
         )
+        lines.append(f"  {'':<{width}}  {_voice_detail(s)}")
     lines.append(f"  estimated length ~{_clock(sheet['estimated_seconds'])}")
     lines.append("")
     lines.append(f"Chapters ({sheet['chapter_policy']}):")
@@ -131,7 +145,10 @@ def format_spoken(sheet: dict[str, Any]) -> str:
         lines.append(f"line {turn['line']}  {turn['speaker']} ({turn['voice']})")
         several = len(turn["units"]) > 1
         for n, unit in enumerate(turn["units"], start=1):
-            lines.append(f"  [{n}] {unit['text']}" if several else f"  {unit['text']}")
+            head = f"  [{n}] " if several else "  "
+            paragraphs = [p for p in unit["text"].split("\n") if p.strip()]  # a turn may hold paragraphs
+            lines.append(head + paragraphs[0])
+            lines.extend(" " * len(head) + p for p in paragraphs[1:])
     for d in sheet["dropped"]:
         lines.append("")
         lines.append(f"line {d['line']}  (not spoken: {d['reason']})")

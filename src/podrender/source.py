@@ -26,15 +26,34 @@ def decode_script(data: bytes, name: str = "script") -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ScriptError(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 and try again",
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 and try again"
+            + _legacy_hint(data, name),
             path=name,
             line=line,
         ) from None
     return _clean(text)
 
 
+def _legacy_hint(data: bytes, name: str) -> str:
+    """How to convert a file that reads as Windows-1252 (a superset of Latin-1's printable part).
+
+    We do not guess the encoding ourselves: a wrong guess would be read aloud, unnoticed, into the episode.
+    """
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return f" (if it is Windows-1252 or Latin-1: iconv -f cp1252 -t utf-8 {name} > utf8.txt)"
+
+
+#: Invisible characters that copy-and-paste brings along and that would hide a `Name:` label:
+#: zero-width space, word joiner, and a byte order mark inside the text. ZWJ and ZWNJ are kept
+#: (emoji sequences, Persian and Indic spelling need them; normalization removes them later).
+_INVISIBLE = str.maketrans({"\u200b": None, "\u2060": None, "\ufeff": None})
+
+
 def _clean(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").translate(_INVISIBLE)
 
 
 def read_script(path: Path) -> str:

@@ -36,11 +36,19 @@ def check_audio(pcm: Pcm, text: str, rate_wpm: int | None) -> np.ndarray:
     words = max(1, len(text.split()) + sum(ch.isdigit() for ch in text))
     wpm = rate_wpm or 175
     expected = words * 60.0 / wpm
-    if pcm.seconds < expected * SLOWEST_FACTOR or pcm.seconds > expected * FASTEST_FACTOR + 3.0:
+    # Letters of scripts from Hebrew on (Arabic, Indic, CJK, ...) may each take a syllable, or be
+    # spelled out one by one by a voice of another language: they only raise the upper bound.
+    longest = (words + sum(ch.isalpha() and _spelled(ord(ch)) for ch in text)) * 60.0 / wpm
+    if pcm.seconds < expected * SLOWEST_FACTOR or pcm.seconds > longest * FASTEST_FACTOR + 3.0:
         raise EngineError(
             f"the engine produced {pcm.seconds:.1f} s of audio for {words} words (expected about {expected:.1f} s)"
         )
     return x
+
+
+def _spelled(code: int) -> bool:
+    """A letter from Hebrew onwards in Unicode, except the extended Latin and Greek blocks."""
+    return code >= 0x0590 and not 0x1E00 <= code <= 0x1FFF
 
 
 M_TRIM_THRESHOLD = -1

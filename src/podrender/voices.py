@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from podrender.engines import PitchProfile, VoiceInfo, VoiceSettings
 
+#: Version of the remembered catalog (Catalog.to_json). Bump it when what an engine reports changes in
+#: podrender's own code (pitch profiles, MEASURED_HZ), so catalogs remembered before are listed again.
+CATALOG_FORMAT = 3
+
 
 class UnknownVoice(Exception):
     """Raised by Catalog.resolve; the caller adds the file and line."""
@@ -88,8 +92,10 @@ class Catalog:
         extra = table.get("+" + variant) if plus else None
         if extra is None or own is None:
             return extra or own
-        pitched = extra if extra.base_hz is not None else own
-        return PitchProfile(pitched.base_hz, pitched.spread_hz, extra.gender or own.gender, pitched.steps_per_octave)
+        pitched = extra if extra.base_hz is not None or extra.measured else own
+        return PitchProfile(
+            pitched.base_hz, pitched.spread_hz, extra.gender or own.gender, pitched.steps_per_octave, pitched.measured
+        )
 
     def expected_pitch(self, voice: VoiceSettings) -> float | None:
         """The median pitch (Hz) `voice` is predicted to speak at, or None when the engine cannot say."""
@@ -112,10 +118,14 @@ class Catalog:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "format": CATALOG_FORMAT,
             "engine": self.engine,
             "voices": [[v.id, v.name, list(v.languages), v.gender] for v in self.voices],
             "variants": list(self.variants),
-            "profiles": [[k, p.base_hz, p.spread_hz, p.gender, p.steps_per_octave] for k, p in self.profiles],
+            "profiles": [
+                [k, p.base_hz, p.spread_hz, p.gender, p.steps_per_octave, [list(m) for m in p.measured]]
+                for k, p in self.profiles
+            ],
         }
 
     @classmethod
@@ -125,7 +135,12 @@ class Catalog:
         voices = tuple(VoiceInfo(str(r[0]), str(r[1]), tuple(r[2]), r[3]) for r in rows)
         variants = data.get("variants") or []
         assert isinstance(variants, list)
-        rows = data["profiles"]  # a list remembered before profiles existed raises KeyError: list again
+        if data.get("format") != CATALOG_FORMAT:
+            raise KeyError("format")  # remembered by another version of podrender: list again
+        rows = data["profiles"]
         assert isinstance(rows, list)
-        profiles = tuple((str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]))) for r in rows)
+        profiles = tuple(
+            (str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]), tuple((int(s), float(h)) for s, h in r[5])))
+            for r in rows
+        )
         return cls(str(data["engine"]), voices, tuple(str(v) for v in variants), profiles)

@@ -41,11 +41,19 @@ class PitchProfile:
     spread_hz: float = 0.0
     gender: str | None = None
     steps_per_octave: float = 50.0
+    measured: tuple[tuple[int, float], ...] = ()
+    """(setting, median Hz) pairs measured with the engine, in rising order; when given they replace
+    the formula (straight lines between them on a log scale, the end lines continued beyond)."""
 
     def median_hz(self, pitch: int | None) -> float | None:
+        setting = 50 if pitch is None else pitch
+        if len(self.measured) >= 2:
+            points = self.measured
+            i = next((k for k in range(1, len(points) - 1) if setting < points[k][0]), len(points) - 1)
+            (s0, h0), (s1, h1) = points[i - 1], points[i]
+            return h0 * (h1 / h0) ** ((setting - s0) / (s1 - s0))
         if self.base_hz is None:
             return None
-        setting = 50 if pitch is None else pitch
         return self.base_hz * 2 ** ((setting - 50) / self.steps_per_octave) + self.spread_hz
 
 

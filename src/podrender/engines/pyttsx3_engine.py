@@ -13,6 +13,7 @@ import ctypes
 import functools
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,28 @@ ESPEAK_DEFAULT_PITCH = (82, 118)
 #: F0 by autocorrelation: root-mean-square error 2.8 %, worst 8 % (README, "How speakers are told apart").
 LOW_WEIGHT = 0.92
 RANGE_WEIGHT = 0.80
+#: Median pitch (Hz) of the common variants at pitch settings 15, 35, 50, 65, 80 and 95, measured on
+#: this machine by `python bench/voice_pitch.py` (espeak-ng from espeakng-loader, base voice gmw/en-us,
+#: rate 170, mean of four sentences; other English base voices measured within 2 %). They replace the
+#: formula above for these variants, whose residuals are systematic (up to 7 % for male variants at low
+#: settings). Changing them or the weights: bump podrender.voices.CATALOG_FORMAT (catalogs are
+#: remembered per machine).
+MEASURED_SETTINGS = (15, 35, 50, 65, 80, 95)
+MEASURED_HZ = {
+    "f1": (131, 156, 180, 210, 247, 293),
+    "f2": (146, 171, 196, 227, 263, 311),
+    "f3": (164, 189, 212, 241, 278, 323),
+    "f4": (129, 154, 179, 210, 248, 295),
+    "f5": (149, 177, 206, 240, 283, 335),
+    "m1": (75, 84, 95, 110, 128, 151),
+    "m2": (74, 87, 102, 120, 141, 169),
+    "m3": (84, 94, 106, 121, 141, 166),
+    "m4": (79, 87, 96, 109, 125, 146),
+    "m5": (80, 91, 103, 120, 139, 164),
+    "m6": (77, 89, 102, 119, 138, 165),
+    "m7": (89, 98, 109, 123, 141, 164),
+    "m8": (72, 78, 87, 99, 115, 134),
+}
 
 
 @functools.cache
@@ -236,7 +259,11 @@ def _pitch_profiles(data_path: str | None) -> tuple[tuple[str, PitchProfile], ..
             out.append((path.relative_to(lang).as_posix().casefold(), _profile(pitch or ESPEAK_DEFAULT_PITCH, gender)))
     for name in _variants(data_path):
         pitch, gender = _voice_file_facts(root / "voices" / "!v" / name)
-        out.append(("+" + name, _profile(pitch, gender)))
+        profile = _profile(pitch, gender)
+        if name in MEASURED_HZ:
+            hz = tuple(float(h) for h in MEASURED_HZ[name])
+            profile = replace(profile, measured=tuple(zip(MEASURED_SETTINGS, hz, strict=True)))
+        out.append(("+" + name, profile))
     return tuple(out)
 
 

@@ -68,7 +68,9 @@ def _is_emoji(ch: str) -> bool:
 def clean_characters(text: str) -> str:
     """Entities decoded, NFC, plain quotes; zero-width, control and private-use characters removed."""
     s = unicodedata.normalize("NFC", html.unescape(text)).translate(_ZERO_WIDTH).translate(_QUOTES)
-    return "".join(ch for ch in s if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    # Decide per distinct character, not per character: a turn has thousands of characters, few distinct.
+    drop = {ord(ch): None for ch in set(s) if ch != "\n" and unicodedata.category(ch)[0] == "C"}
+    return s.translate(drop) if drop else s
 
 
 def strip_markup(s: str) -> str:
@@ -83,4 +85,5 @@ def strip_markup(s: str) -> str:
     s = _HANDLE.sub(lambda m: "at " + m.group(1).replace("_", " "), s)
     s = _EMPH.sub(r"\2", s)
     s = _EMOTICON.sub(" ", s)
-    return "".join(" " if _is_emoji(ch) else ch for ch in s)
+    emoji = {ord(ch): " " for ch in set(s) if _is_emoji(ch)}
+    return s.translate(emoji) if emoji else s

@@ -218,6 +218,8 @@ def _plain(m: re.Match[str]) -> str:
 
 def say_numbers(s: str) -> str:
     """Every number in `s` in words (rules in the module docstring)."""
+    if not _ANY_DIGITS.search(s):
+        return s
     s = _ISO_DATE.sub(_iso, s)
     s = _MONTH_DAY.sub(lambda m: _date(m.group(1), m.group(2), m.group(3)) or m.group(0), s)
     s = _DAY_MONTH.sub(_day_month, s)

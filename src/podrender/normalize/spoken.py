@@ -33,7 +33,8 @@ def spoken_text(text: str, lexicon: Sequence[tuple[str, str]] = ()) -> str:
     s = clean_characters(text)
     s = PHONEMES.sub(lambda m: aside.keep(m.group(0)), s)
     s = strip_markup(s)
-    s = apply_lexicon(s, lexicon, aside.keep)
+    # Entries are matched against cleaned text, so they are cleaned the same way (’ → ').
+    s = apply_lexicon(s, [(clean_characters(word), say) for word, say in lexicon], aside.keep)
     s = say_abbreviations(s)
     s = say_code(s)
     s = say_numbers(s)

@@ -58,8 +58,10 @@ _ONSETS = frozenset(
 def _abbreviation(m: re.Match[str]) -> str:
     written = m.group(0)
     said = _ABBREVIATIONS[written]
-    # After a capitalized name St. is a street (Main St.); otherwise, before one, a saint (St. Louis).
-    after_name = re.search(r"\b[A-Z][\w'-]* $", m.string[: m.start()]) is not None
+    # After a capitalized name inside a sentence St. is a street (on Main St.); otherwise, before a
+    # capitalized word, a saint (St. Louis, Then St. John).
+    before = re.search(r"(\S*)\s+[A-Z][\w'-]* $", m.string[max(0, m.start() - 80) : m.start()])
+    after_name = before is not None and not before.group(1).endswith((".", "!", "?", ":"))
     if written == "St." and not after_name and re.match(r"\s+[A-Z]", m.string[m.end() :]):
         return "Saint"
     if written in _CAN_END and _ends_sentence(m):
@@ -136,6 +138,8 @@ def say_code(s: str) -> str:
 def _dotted(m: re.Match[str]) -> str:
     if all(len(part) == 1 for part in m.group(0).split(".")):
         return m.group(0)  # letters with full stops (a.m., p.m.) are not code
+    if re.fullmatch(r"[A-Za-z]+\.[A-Z][a-z]+", m.group(0)):
+        return m.group(0).replace(".", ". ")  # "end.Then": a full stop missing its space, not code
     return m.group(1) + m.group(2).replace(".", " dot ")
 
 
