@@ -106,8 +106,8 @@ def _error_case(tmp_path: Path, name: str) -> tuple[list[str], dict[str, str] | 
         voices.write_text("episode: {cover: nowhere.jpg}\n")
     elif name == "unwritable":
         (tmp_path / "out").write_text("a file where a folder should be")
-    elif name == "no-encoder":
-        env = {"PODRENDER_FFMPEG": str(tmp_path / "no-ffmpeg")}
+    elif name == "no-encoder":  # the ffmpeg encoder asked for, and PODRENDER_FFMPEG names nothing
+        env = {"PODRENDER_FFMPEG": str(tmp_path / "no-ffmpeg"), "PODRENDER_ENCODER": "ffmpeg"}
     args = ["render", str(script), "--voices", str(voices), "-o", str(out), "--cache-dir", str(tmp_path / "c")]
     return args, env
 
@@ -130,12 +130,15 @@ ERRORS = {
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_user_mistakes_give_one_clear_line_and_exit_1(tmp_path: Path, name: str) -> None:
+    from podrender.encode import _lameenc
     from podrender.runtime import ffmpeg
 
     ffmpeg.cache_clear()
+    _lameenc.cache_clear()
     args, env = _error_case(tmp_path, name)
     result = run(*args, env=env)
     ffmpeg.cache_clear()
+    _lameenc.cache_clear()
     assert result.exit_code == 1, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
