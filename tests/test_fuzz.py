@@ -5,6 +5,7 @@ scripts. The budget (examples per property) is stated in docs/reliability.md; ke
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,11 +21,13 @@ from podrender.render import prepare, render
 from podrender.source import decode_script
 
 # No example database: nothing is written outside tmp_path, and runs do not depend on earlier ones.
+# PODRENDER_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt, not for every test run).
 BUDGET = {"decode": 300, "parse": 200, "prepare": 150, "config": 200, "render": 30}
+SCALE = float(os.environ.get("PODRENDER_FUZZ_SCALE", "1"))
 
 
 def budget(name: str) -> settings:
-    return settings(max_examples=BUDGET[name], deadline=None, database=None,
+    return settings(max_examples=max(1, int(BUDGET[name] * SCALE)), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
 
 

@@ -465,7 +465,13 @@ def test_two_renders_of_the_same_target_leave_one_whole_file(tmp_path: Path) -> 
         manifest = json.loads(target.with_suffix(".json").read_text())
         said = " ".join(t["spoken"] for t in manifest["turns"])
         assert ("sailing" in said) == (winner == "b"), "the manifest is the other render's"
-        assert sorted(p.name for p in target.parent.iterdir()) == ["ep.json", "ep.mp3"]
+        assert sorted(p.name for p in target.parent.iterdir()) == [
+            "ep.chapters.json", "ep.json", "ep.md", "ep.mp3", "ep.srt", "ep.vtt"
+        ]  # fmt: skip
+        chapters = json.loads(target.with_name("ep.chapters.json").read_text())["chapters"]
+        assert [round(c["startTime"] * 1000) for c in chapters] == [c["start_ms"] for c in manifest["chapters"]]
+        vtt = target.with_name("ep.vtt").read_text()
+        assert ("sailing" in vtt) == (winner == "b"), "the sidecars are the same render's"
 
 
 # --- podrender doctor ---------------------------------------------------------------------------------------
