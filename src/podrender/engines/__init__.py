@@ -171,8 +171,18 @@ def get_engine(name: str) -> Engine:
 def _load_builtin() -> None:
     if _REGISTRY:
         return
-    from podrender.engines import fake, piper_engine, pyttsx3_engine
+    # Each engine's module is imported when the engine is first asked for: a render that uses only
+    # espeak does not pay for Piper's imports.
+    register("pyttsx3", _lazy("pyttsx3_engine", "Pyttsx3Engine"))
+    register("piper", _lazy("piper_engine", "PiperEngine"))
+    register("fake", _lazy("fake", "FakeEngine"))
 
-    register(pyttsx3_engine.Pyttsx3Engine.name, pyttsx3_engine.Pyttsx3Engine)
-    register(piper_engine.PiperEngine.name, piper_engine.PiperEngine)
-    register(fake.FakeEngine.name, fake.FakeEngine)
+
+def _lazy(module: str, cls: str) -> Callable[[], Engine]:
+    def factory() -> Engine:
+        import importlib
+
+        engine: Engine = getattr(importlib.import_module(f"podrender.engines.{module}"), cls)()
+        return engine
+
+    return factory
