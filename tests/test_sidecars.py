@@ -196,10 +196,12 @@ def test_webvtt_has_voice_spans_and_the_real_times_of_each_turn(rendered: dict) 
         assert mine[0].start_ms == turn["start_ms"] and mine[-1].end_ms == turn["end_ms"]
         voices = [vtt_voice(c) for c in mine]
         assert {speaker for speaker, _ in voices} == {turn["speaker"]}
-        assert " ".join(text for _, text in voices).split() == turn["spoken"].split()
+        # the fixture's markup: one link, and "<Tags>", which reads as an HTML tag and is not said
+        written = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", turn["text"]).replace("<Tags>", "")
+        assert " ".join(text for _, text in voices).split() == written.split(), "the words as written"
         assert all(len(line) <= 65 + len("<v Narrator>") + len("</v>") for c in mine for line in c.lines)
     assert position == len(cues)
-    assert vtt_voice(cues[0]) == ("Narrator", manifest["turns"][0]["spoken"])
+    assert vtt_voice(cues[0]) == ("Narrator", "Links & Tonight")
 
 
 def test_webvtt_and_srt_escape_what_would_break_them() -> None:
@@ -299,6 +301,23 @@ def test_the_script_is_never_overwritten_by_a_sidecar(tmp_path: Path) -> None:
     assert script.read_text(encoding="utf-8") == SCRIPT and not (tmp_path / "ep.mp3").exists()
 
 
+def test_cues_show_the_words_as_written_where_the_plan_cut_them(tmp_path: Path) -> None:
+    from podrender.render import prepare
+    from podrender.sidecars import cue_texts
+
+    long = " ".join(f"Sentence {n} is about NLP. It costs ${n} in 20{n:02d}, per **Dr. Smith**." for n in range(12))
+    text = f"Host: It costs $5 in 2026. [pause 1s] Then *NLP* and `model.fit()`.\n\nGuest: {long}\n"
+    prepared = prepare(text, parse_config(VOICES, "voices.yaml"))
+    units = prepared.plan.units
+    texts = cue_texts(prepared)
+    assert [u.turn for u in units[:2]] == [0, 0] and len([u for u in units if u.turn == 1]) > 2
+    assert texts[:2] == ["It costs $5 in 2026.", "Then NLP and model.fit()."]
+    assert "five dollars" in units[0].text  # what the engine said
+    guest = " ".join(t for u, t in zip(units, texts, strict=True) if u.turn == 1)
+    assert guest.split() == long.replace("**", "").split()
+    assert all(t.endswith(".") for u, t in zip(units, texts, strict=True) if u.turn == 1), "cut at sentences"
+
+
 def test_find_links_reads_markdown_and_bare_addresses_once_each() -> None:
     text = (
         "See [our site](https://a.example/x) or https://a.example/x again, www.b.example/path. "
@@ -362,7 +381,7 @@ def test_real_engine_render_writes_every_sidecar_in_step_with_the_mp3(tmp_path: 
     assert doc["chapters"][1]["url"] == "https://example.org/lamp" and "url" not in doc["chapters"][2]
     cues = parse_vtt((tmp_path / "lamp.vtt").read_text(encoding="utf-8"))
     assert [vtt_voice(c)[0] for c in cues] == ["Narrator", "Ada", "Brook", "Ada", "Brook"]
-    assert vtt_voice(cues[2])[1] == "It did. The manual is at example dot org if you want it."
+    assert vtt_voice(cues[2])[1] == "It did. The manual is at https://example.org/lamp if you want it."
     srt = parse_srt((tmp_path / "lamp.srt").read_text(encoding="utf-8"))
     assert [(c.start_ms, c.end_ms) for c in srt] == [(c.start_ms, c.end_ms) for c in cues]
     # espeak's speech lies inside each cue, and the pauses between cues are silent

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,7 +59,7 @@ class Cue:
     """Where its speech ends; the pause follows."""
     speaker: str
     text: str
-    """What was said (the spoken text), on one line."""
+    """What was said as it was written (`2026`, not "twenty twenty-six"), on one line."""
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,99 @@ def _absolute(url: str) -> str:
     return url if re.match(r"https?://", url, re.IGNORECASE) else "https://" + url
 
 
+_HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(?<!\w)(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def display_text(written: str) -> str:
+    """Written text as a reader sees it: Markdown links and images as their words, no emphasis marks,
+    code ticks or HTML tags; numbers, symbols and addresses as written."""
+    from podrender.normalize.markup import clean_characters
+
+    s = _HTML.sub(" ", clean_characters(written))
+    s = _IMAGE_OR_LINK.sub(r"\1", s)
+    s = _EMPHASIS.sub(r"\2", s)
+    s = _CODE.sub(r"\1", s)
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", s) if p.strip())
+
+
+def _split_written(written: str, targets: list[int], said: Callable[[str], str]) -> list[str] | None:
+    """Written sentences grouped so each group says `targets[i]` words once spoken; None if they do not fit."""
+    from podrender.normalize import sentences
+
+    parts = [s for p in written.split("\n\n") for s in sentences(p)]
+    groups: list[list[str]] = []
+    j = 0
+    for target in targets:
+        group: list[str] = []
+        count = 0
+        while j < len(parts) and (count < target or not said(parts[j]).split()):
+            group.append(parts[j])
+            count += len(said(parts[j]).split())
+            j += 1
+            if count >= target:
+                break
+        if count != target:
+            return None
+        groups.append(group)
+    if j < len(parts):
+        if any(said(p).split() for p in parts[j:]):
+            return None
+        groups[-1] += parts[j:]  # what says nothing (an emoji) stays with the last piece
+    return [" ".join(" ".join(g).split()) for g in groups]
+
+
+def cue_texts(prepared: Prepared) -> list[str]:
+    """For each unit, the written words it says. A turn is cut where the plan cut it (at `[pause]` tags,
+    then into units at sentences); the written sentences are grouped by how many words each says when
+    spoken. Where they do not line up (or espeak phonemes are written), a piece shows its spoken text."""
+    from podrender.formats.pause import split_pauses
+    from podrender.normalize import spoken_text
+    from podrender.normalize.spoken import PHONEMES
+
+    units = prepared.plan.units
+    out = [" ".join(u.text.split()) for u in units]
+    by_turn: dict[int, list[int]] = {}
+    for u in units:
+        by_turn.setdefault(u.turn, []).append(u.index)
+    for turn_index, indexes in by_turn.items():
+        turn = prepared.script.turns[turn_index]
+        role = prepared.cast.role(turn.speaker)
+
+        def said(text: str, lexicon: tuple[tuple[str, str], ...] = role.pronounce) -> str:
+            return spoken_text(text, lexicon) if text.strip() else ""
+
+        position = 0
+        for segment, _ in split_pauses(turn.text, turn.line):
+            words = said(segment).split()
+            if not words:
+                continue
+            mine: list[int] = []
+            while position < len(indexes) and sum(len(units[i].text.split()) for i in mine) < len(words):
+                mine.append(indexes[position])
+                position += 1
+            if [w for i in mine for w in units[i].text.split()] != words:
+                break  # not the plan's cut: keep the spoken text for the rest of this turn
+            written = display_text(segment)
+            if not written or PHONEMES.search(segment):
+                continue
+            groups = [written] if len(mine) == 1 else _split_written(
+                written, [len(units[i].text.split()) for i in mine], said
+            )  # fmt: skip
+            for i, text in zip(mine, groups or [], strict=False):
+                out[i] = " ".join(text.split())
+    return out
+
+
 def episode_text(prepared: Prepared, timeline: Timeline, audio_file: str) -> EpisodeText:
     """Chapters, cues and links of a render, from its plan and its timeline."""
     plan = prepared.plan
     script = prepared.script
+    texts = cue_texts(prepared)
     cues = tuple(
-        Cue(placed.start_ms, placed.end_ms, unit.speaker, " ".join(unit.text.split()))
+        Cue(placed.start_ms, placed.end_ms, unit.speaker, texts[unit.index])
         for unit, placed in zip(plan.units, timeline.placed, strict=True)
     )
     unit_turn = [u.turn for u in plan.units]
