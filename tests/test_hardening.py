@@ -498,10 +498,12 @@ def test_doctor_says_what_is_wrong_and_how_to_fix_it(tmp_path: Path) -> None:
     assert proc.stderr.strip().startswith("Error: ") and "problem(s) found" in proc.stderr
 
 
-def test_doctor_checks_the_voices_in_voices_yaml(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", [True, False], ids=["--voices", "./voices.yaml"])
+def test_doctor_checks_the_voices_in_voices_yaml(tmp_path: Path, given: bool) -> None:
     (tmp_path / "voices.yaml").write_text("speakers:\n  Ann: en-us+f3\n  Ben: en-us+f99\n", encoding="utf-8")
-    proc = cli("doctor", "--voices", str(tmp_path / "voices.yaml"), "--cache-dir", str(tmp_path / "c"),
-               "--output-dir", str(tmp_path / "o"), env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})  # fmt: skip
+    voices = ["--voices", str(tmp_path / "voices.yaml")] if given else []  # else the one in the folder, as render
+    proc = cli("doctor", *voices, "--cache-dir", str(tmp_path / "c"), "--output-dir", str(tmp_path / "o"),
+               env={"XDG_CACHE_HOME": str(tmp_path / "xdg")}, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 1
     bad = [line for line in proc.stdout.splitlines() if line.startswith("BAD")]
     assert len(bad) == 1 and "speaker voices" in bad[0] and "unknown voice 'en-us+f99'" in bad[0], proc.stdout

@@ -329,6 +329,8 @@ def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> Non
     from podrender.doctor import run_checks
 
     problems = 0
+    if voices is None and DEFAULT_VOICES.is_file():
+        voices = DEFAULT_VOICES  # the file a render here would read
     for check in run_checks(voices, cache_dir, output_dir):
         click.echo(f"{'ok ' if check.ok else 'BAD'} {check.name:<18} {check.value}")
         if not check.ok:
