@@ -90,13 +90,13 @@ def load_catalog(engine: Engine, facts: Facts | None = None) -> Catalog:
 
 def codec_gain(audio: AudioSettings, facts: Facts | None = None) -> float:
     """The encoder's level change at these settings (see synthesize.measure_codec_gain), remembered."""
-    from podrender.synthesize import measure_codec_gain
-
     facts = facts or Facts()
     name = "codec-" + hashlib.sha256(f"{encoder_identity()}|{audio}".encode()).hexdigest()[:16] + ".json"
     stored = facts.get(name)
     if isinstance(stored, float):
         return stored
+    from podrender.synthesize import measure_codec_gain
+
     gain = measure_codec_gain(audio)
     facts.put(name, gain)
     return gain
@@ -204,7 +204,7 @@ def render(
         check_paths(extra)
         _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
 
-        metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress)
+        metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress, _load_writers)
         timeline = build_timeline(plan, metas)
         from podrender.assemble import build_tag, folder_lock, write_atomic
         from podrender.export import export_audio, lossy_bitrate
@@ -235,6 +235,14 @@ def render(
         return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)
 
 
+def _load_writers() -> None:
+    """Import what writing the episode needs (mutagen among it), while the workers speak."""
+    import importlib
+
+    for module in ("assemble", "export", "manifest", "timeline"):
+        importlib.import_module(f"podrender.{module}")
+
+
 def _chunks(
     plan: RenderPlan,
     engine_name: str,
@@ -242,8 +250,10 @@ def _chunks(
     scratch: Path,
     jobs: int | None,
     progress: Callable[[Progress], None] | None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[dict[int, dict[str, Any]], set[str]]:
-    """Every unit's chunk metadata, from the cache or made in workers; and the keys that were made."""
+    """Every unit's chunk metadata, from the cache or made in workers; and the keys that were made.
+    `meanwhile()` runs while the workers do (see pool.run_tasks)."""
     metas: dict[int, dict[str, Any]] = {}
     by_key: dict[str, list[Unit]] = {}
     for unit in plan.units:
@@ -262,12 +272,13 @@ def _chunks(
     if not missing:
         return metas, set()
 
-    import numpy  # noqa: F401 - loaded once here so every forked worker inherits it
-
-    from podrender.synthesize import make_chunk, prepare_workers
-
     for name in sorted({u.voice.engine for u in missing}):  # every engine the missing units use
         get_engine(name).preload([u.voice for u in missing if u.voice.engine == name])
+    workers = jobs or os.cpu_count() or 1
+    # numpy and the levelling's tables are loaded here once, so that every worker inherits them
+    # (measured: loading them in each worker instead cost more, even for a one-unit edit).
+    from podrender.synthesize import make_chunk, prepare_workers
+
     prepare_workers()
     gain = codec_gain(plan.audio)
 
@@ -283,7 +294,7 @@ def _chunks(
     # Longest first, so no worker is left with a long unit while the others sit idle.
     ordered = sorted(missing, key=lambda u: -len(u.text))
     tasks = [Task(u.index, f"turn at line {u.line} ({u.speaker})", turn_timeout(u)) for u in ordered]
-    run_tasks(tasks, work, done, jobs=jobs or os.cpu_count() or 1)
+    run_tasks(tasks, work, done, jobs=workers, meanwhile=meanwhile)
     return metas, {u.key for u in missing}
 
 
