@@ -320,7 +320,7 @@ def machine() -> list[tuple[str, str]]:
         ("podrender", f"imported from {Path(podrender.__file__).parent}"),
         ("packages", ", ".join(packages)),
         ("load average", "at the end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()) + " (1, 5, 15 min; the "
-         "machine is shared, so times vary with what else runs; the words do not)"),
+         "machine is shared: times vary with what else runs)"),
     ]
 
 
@@ -341,7 +341,6 @@ def report(rows: Sequence[Row], command: str, script: Path, voices: Path, model_
         "URLs removed; both sides normalized by bench/wer.py (lower case, no punctuation, numbers as words)",
         "- WER = (substitutions + deletions + insertions) / reference words; synthesis = `podrender render` "
         "with an empty cache, wall time of the whole process (CPU time of the tree in brackets)",
-        "",
         "- long deletions: error runs of at least 10 reference words with next to nothing heard in their place "
         "(the recognizer skipped a stretch of audio); they are part of the WER, shown to tell skips from mishearings",
         "",
