@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from podrender.errors import CacheError
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
+#: A temporary file (or a chunk without metadata) this old is left over from a killed writer.
+STALE_SECONDS = 3600
 
 
 def default_cache_dir() -> Path:
@@ -142,7 +145,11 @@ class Cache:
         return CacheInfo(self.root, len(entries), sum(s for _, s, _ in entries), self.max_bytes)
 
     def prune(self, keep: set[str] | None = None) -> int:
-        """Delete least recently used entries until the cache fits; returns how many went."""
+        """Delete least recently used entries until the cache fits; returns how many went.
+
+        Also removes what killed writers left: temporary files and chunks without metadata that
+        are older than STALE_SECONDS (younger ones may belong to a render running now)."""
+        self._sweep(time.time() - STALE_SECONDS)
         entries = sorted(self._entries())
         total = sum(s for _, s, _ in entries)
         removed = 0
@@ -155,6 +162,21 @@ class Cache:
             total -= size
             removed += 1
         return removed
+
+    def _sweep(self, before: float) -> None:
+        if not self.chunks.is_dir():
+            return
+        for folder in self.chunks.iterdir():
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                orphan = path.suffix == ".mp3" and not path.with_suffix(".json").exists()
+                if path.name.startswith(".") or orphan:
+                    try:
+                        if path.stat().st_mtime < before:
+                            path.unlink()
+                    except OSError:
+                        pass
 
     def clear(self) -> int:
         entries = self._entries()
