@@ -22,7 +22,7 @@ from podrender.source import decode_script
 
 # No example database: nothing is written outside tmp_path, and runs do not depend on earlier ones.
 # PODRENDER_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt, not for every test run).
-BUDGET = {"decode": 300, "parse": 200, "prepare": 150, "config": 200, "render": 30}
+BUDGET = {"decode": 300, "parse": 200, "prepare": 150, "config": 200, "lexicon": 100, "render": 30}
 SCALE = float(os.environ.get("PODRENDER_FUZZ_SCALE", "1"))
 
 
@@ -147,6 +147,26 @@ def test_config_parses_or_names_the_line(text: str) -> None:
         assert str(err).startswith(f"voices.yaml line {err.line}: " if err.line else "voices.yaml: ")
         return
     assert isinstance(config, Config)
+
+
+LEXICON_PIECES = ["NLP", ": ", "N L P", "\n", "[[", "]]", "'", '"', "- ", "{", "}", "&a ", "*a", "!!str ", "\t", "#",
+                  "\u0007", "word", "  "]  # fmt: skip
+
+
+@budget("lexicon")
+@given(text=st.one_of(st.text(max_size=100), st.lists(st.sampled_from(LEXICON_PIECES), max_size=20).map("".join)))
+@example(text="NLP: [[En El pi]]\n")
+@example(text="NLP: [[unclosed\n")
+def test_pronounce_files_load_or_name_their_line(text: str, tmp_path: Path) -> None:
+    lexicon = tmp_path / "words.yaml"
+    lexicon.write_text(text, encoding="utf-8")
+    try:
+        config = parse_config("pronounce_files: [words.yaml]\n", "voices.yaml", tmp_path)
+    except PodrenderError as err:
+        located(err, lines_of(text))
+        assert str(err).startswith((f"{lexicon} line ", f"{lexicon}: ", "voices.yaml line 1: ")), str(err)
+        return
+    assert all(word.strip() for word, _ in config.pronounce)
 
 
 RENDER_PIECES = ["Ann: ", "Ben: ", "Cleo: ", "\n\n", "## Part", "hello there", "boats and tides.", "why?", "😀",
