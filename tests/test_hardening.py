@@ -514,6 +514,7 @@ def test_doctor_says_what_is_wrong_and_how_to_fix_it(tmp_path: Path) -> None:
     assert "/nonexistent/libespeak-ng.so.1 does not exist" in out
     assert "fix: unset PODRENDER_ESPEAK_LIBRARY, or point it at a libespeak-ng.so.1" in out
     assert "ffmpeg: cannot open libmp3lame.so.0" in out and "fix: unset PODRENDER_FFMPEG" in out
+    assert "ok  MP3 encoder        lameenc: encodes 44100 Hz" in out  # in process: no ffmpeg needed
     assert f"{blocker} is a file, not a folder" in out and "fix: use --cache-dir DIR" in out
     assert out.count("fix:") == out.count("\nBAD") + out.startswith("BAD")
     assert proc.stderr.strip().startswith("Error: ") and "problem(s) found" in proc.stderr

@@ -115,6 +115,19 @@ def _espeak_checks() -> Iterator[Check]:
 
 
 def _encoder_checks(config: Config) -> Iterator[Check]:
+    """ffmpeg (it decodes, and makes the other audio formats), then the MP3 encoder, which is
+    in-process LAME unless that is missing or PODRENDER_ENCODER=ffmpeg asks for ffmpeg."""
+    from podrender.encode import encoder_name
+
+    ffmpeg_checks = list(_ffmpeg_checks())
+    yield from ffmpeg_checks
+    name = encoder_name()
+    fix = "pip install lameenc, or set PODRENDER_ENCODER=ffmpeg" if name == "lameenc" else (
+        ffmpeg_checks[-1].fix or "pip install lameenc")  # fmt: skip
+    yield _try("MP3 encoder", lambda: f"{name}: {_encode_tone(config)}", fix)
+
+
+def _ffmpeg_checks() -> Iterator[Check]:
     from podrender.runtime import ffmpeg
 
     try:
@@ -137,7 +150,6 @@ def _encoder_checks(config: Config) -> Iterator[Check]:
         yield Check("ffmpeg", f"{ff.path} ({ff.source}) failed: {said}", False, fix)
         return
     yield Check("ffmpeg", f"{ff.path} ({ff.source}; {proc.stdout.splitlines()[0] if proc.stdout else '?'})")
-    yield _try("MP3 encoder", lambda: _encode_tone(config), fix)
 
 
 def _encode_tone(config: Config) -> str:
