@@ -179,9 +179,15 @@ class Cache:
                         pass
 
     def clear(self) -> int:
+        """Remove every chunk (and the memo of spoken forms beside them); the number of chunks removed."""
         entries = self._entries()
         for _, _, key in entries:
             self.discard(key)
+        for memo in (self.root / "memo").glob("spoken-*.json"):
+            try:
+                memo.unlink()
+            except OSError:
+                pass
         return len(entries)
 
 

@@ -9,6 +9,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Collection
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from podrender.encode import encoder_identity
 from podrender.engines import Engine, get_engine
 from podrender.errors import OutputError, ScriptError
 from podrender.formats import parse_options, parse_script, with_script_voices
+from podrender.memo import SpokenMemo
 from podrender.plan import RenderPlan, Unit, make_plan
 from podrender.pool import Task, run_tasks
 from podrender.script import Script
@@ -191,9 +193,10 @@ def render(
 
     fmt = format_for(output_format, output)
     kinds = SIDECARS if sidecars is None else tuple(sidecars)
-    with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
+        memo = stack.enter_context(SpokenMemo.in_cache(cache.root).active())
         prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
         plan = prepared.plan
         if not plan.units:
@@ -230,6 +233,7 @@ def render(
             )  # fmt: skip
             write_manifest(manifest_path, manifest)  # last: a manifest only names files that exist
         if use_cache:
+            memo.save()
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
         return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)

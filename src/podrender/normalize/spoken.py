@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from podrender.normalize.aside import SetAside
 from podrender.normalize.lexicon import apply_lexicon
@@ -27,8 +29,34 @@ _SPACE_PUNCT = re.compile(r"\s+([,.;:!?])")
 _DOUBLE_COMMA = re.compile(r"([,;:])\s*[,;:]+")
 
 
+class Memo(Protocol):
+    def get(self, key: str) -> str | None: ...
+    def put(self, key: str, value: str) -> None: ...
+
+
+#: Spoken forms remembered between renders (podrender.memo.SpokenMemo sets it during a render).
+MEMO: Memo | None = None
+
+
 def spoken_text(text: str, lexicon: Sequence[tuple[str, str]] = ()) -> str:
     """What the engine is asked to say for `text`; `lexicon` is (word, respelling) pairs, later ones winning."""
+    table = tuple((word, say) for word, say in lexicon)
+    memo = MEMO
+    if memo is None:
+        return _spoken(text, table)
+    from podrender.memo import memo_key
+
+    key = memo_key(text, table)
+    said = memo.get(key)
+    if said is None:
+        said = _spoken(text, table)
+        memo.put(key, said)
+    return said
+
+
+@functools.lru_cache(maxsize=8192)
+def _spoken(text: str, lexicon: tuple[tuple[str, str], ...]) -> str:
+    # Memoized: a render asks for the same text more than once (the plan, then the transcript's cues).
     aside = SetAside()
     s = clean_characters(text)
     s = PHONEMES.sub(lambda m: aside.keep(m.group(0)), s)
