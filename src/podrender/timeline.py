@@ -56,12 +56,17 @@ def gated_loudness(energies: Sequence[float]) -> float:
     def lufs(e: float) -> float:
         return -0.691 + 10 * math.log10(e) if e > 0 else -math.inf
 
-    above = [b for b in blocks if lufs(b) > -70.0]
+    # The gates compared as energies (a 3-hour episode has 100,000 blocks): -70 LUFS absolute, and
+    # 10 LU under the loudness of what passed it, which is a tenth of its mean energy.
+    above = [b for b in blocks if b > _ABSOLUTE_GATE_ENERGY]
     if not above:
         return -math.inf
-    relative = lufs(sum(above) / len(above)) - 10.0
-    kept = [b for b in above if lufs(b) > relative]
+    relative = sum(above) / len(above) / 10.0
+    kept = [b for b in above if b > relative]
     return lufs(sum(kept) / len(kept))
+
+
+_ABSOLUTE_GATE_ENERGY = 10 ** ((-70.0 + 0.691) / 10)
 
 
 def build_timeline(plan: RenderPlan, metas: Mapping[int, Mapping[str, Any]]) -> Timeline:
