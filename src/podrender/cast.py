@@ -9,6 +9,7 @@ from podrender.config import Config, SpeakerConfig
 from podrender.contrast import Heard, choose_fallback, clash_warnings, describe, plan_pitches
 from podrender.engines import Engine, VoiceSettings, get_engine
 from podrender.errors import ConfigError, VoiceError
+from podrender.normalize.spoken import PHONEMES
 from podrender.script import Script
 from podrender.voices import Catalog, UnknownVoice
 
@@ -109,6 +110,7 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     planned = plan_pitches(unvoiced, heard, contrast_pool, catalog)
 
     roles: dict[str, Role] = {}
+    unread: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # phoneme entries an engine cannot read
     why: dict[str, str] = {}
     fallbacks = 0
     for name, entry in plan:
@@ -151,6 +153,12 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
             if entry is not None:
                 voice = replace(voice, speaker_id=entry.speaker_id, length_scale=entry.length_scale)
             settings[name] = _checked(config, name, entry, voice)
+        phonemes = [word for word, say in lexicon.items() if PHONEMES.search(say)]
+        if phonemes and not get_engine(settings[name].engine).phoneme_input:
+            for word in phonemes:  # the engine would read the brackets' letters: say the word as written
+                del lexicon[word]
+            if name in speaking:
+                unread.setdefault((settings[name].engine, tuple(phonemes)), []).append(name)
         roles[name] = Role(
             name=name,
             voice=settings[name],
@@ -162,6 +170,12 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
             why=why.get(name, "voices.yaml"),
         )
 
+    for (engine_name, words), names in unread.items():
+        warnings.append(
+            f"engine '{engine_name}' does not read espeak phonemes: pronounce entries for "
+            f"{', '.join(repr(w) for w in words[:3])}{' and more' if len(words) > 3 else ''} are not used"
+            f" ({', '.join(names)})"
+        )
     order = [name for name, _ in plan if name in speaking]
     warnings += clash_warnings([h for n in dict.fromkeys(order) for h in heard if h.name == n], settings)
     warnings += _name_warnings(script, config)

@@ -100,6 +100,8 @@ class Engine(ABC):
     name: ClassVar[str]
     #: Longest text handed to `synthesize` in one call; longer turns are split at sentences.
     max_chars: ClassVar[int] = 2000
+    #: Whether the engine reads espeak phoneme input (`[[h@l'oU]]`) in a lexicon respelling.
+    phoneme_input: ClassVar[bool] = False
 
     @abstractmethod
     def identity(self) -> str:

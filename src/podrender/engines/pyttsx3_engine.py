@@ -53,6 +53,7 @@ def _pyttsx3_stamp() -> str:
 class Pyttsx3Engine(Engine):
     name = "pyttsx3"
     max_chars = 1500
+    phoneme_input = True
 
     def identity(self) -> str:
         lib = espeak_library()
