@@ -189,3 +189,19 @@ def test_inspect_spoken_shows_long_turns_unit_by_unit_and_dropped_turns(files: P
     assert "  [2] " in result.output
     assert "line 3  (not spoken: nothing to say after removing markup, links and emoji)" in result.output
     assert "line 7  Sasha (gmw/en-gb-x-rp+m7)\n  One.\n  Two.\n" in result.output  # a paragraph per line
+
+
+def test_say_keeps_a_pause_tag_as_silence(files: Path) -> None:
+    out = files / "pause.wav"
+    result = run("say", "Ready? [pause 2s] There it was.", "--speaker", "Sayak", "--voices", str(files / "voices.yaml"),
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "pause" not in result.output.split("said:", 1)[1]  # the tag is not read aloud
+    x, rate = read_wav(out)
+    block = rate // 100
+    quiet = np.sqrt((x[: len(x) // block * block].reshape(-1, block) ** 2).mean(axis=1)) < 10 ** (-50 / 20)
+    longest = run_length = 0
+    for q in quiet:
+        run_length = run_length + 1 if q else 0
+        longest = max(longest, run_length)
+    assert 1.9 <= longest / 100 <= 3.0  # the 2 s asked for, plus espeak's own trailing silence

@@ -97,11 +97,10 @@ def say(text: str, speaker: str, config: Config, output: Path | None = None) -> 
     if len(rates) != 1:
         raise EngineError(f"the engine returned pieces at different sample rates ({sorted(rates)})")
     rate = rates.pop()
-    gap = np.zeros(int(rate * 0.25), dtype=np.float32)  # between sentences cut into separate units
     parts: list[np.ndarray] = []
     for i in range(len(units)):
-        if parts:
-            parts.append(gap)
+        if parts:  # the silence the plan puts after the previous unit: a sentence gap or a [pause]
+            parts.append(np.zeros(int(round(rate * units[i - 1].pause_ms / 1000)), dtype=np.float32))
         parts.append(np.frombuffer(pieces[i].samples, dtype="<i2").astype(np.float32) / 32768)
     levelled = level(np.concatenate(parts), rate, config.audio.loudness, config.audio.true_peak)
     ints = np.clip(np.round(levelled.samples * 32767), -32768, 32767).astype("<i2")

@@ -92,9 +92,9 @@ class Pyttsx3Engine(Engine):
         }
 
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
+        rate = _initialize_synchronous()  # loads the library first: pyttsx3's driver looks for it on import
         from pyttsx3.drivers import _espeak
 
-        rate = _initialize_synchronous()
         _apply_voice(voice)
         in_effect = _current_voice()
         if in_effect.casefold() != voice.voice.casefold():
