@@ -319,7 +319,10 @@ TABLE = [
     ("GPT-3 and MP3 and COVID-19.", "G-P-T three and M-P three and Covid nineteen."),
     ("World War II.", "World War II."),
     ("I LOVE THIS SHOW.", "I LOVE THIS SHOW."),
-    ("OpenNMT and PyTorch stay.", "OpenNMT and PyTorch stay."),
+    ("OpenNMT and NumPy stay.", "OpenNMT and NumPy stay."),
+    # a "Py" prefix before a capitalized word is "Pie"; Python, PyPI and a lone Py are left alone
+    ("PyTorch, PyImageSearch and PyCon.", "Pie Torch, Pie ImageSearch and Pie Con."),
+    ("Python and PyPI and Py.", "Python and PyPI and Py."),
     # URLs, e-mail, handles
     ("See https://sayak.dev/ now.", "See sayak dot dev now."),
     ("Mail me@example.org.", "Mail me at example dot org."),
