@@ -37,8 +37,10 @@ def test_example_voices_yaml_loads() -> None:
     assert (sasha.voice, sasha.rate, sasha.pitch, sasha.aliases) == ("gmw/en-gb-x-rp+m7", 170, 70, ("Alexander",))
     assert config.aliases()["alexander"] == "Sasha"
     assert [v for v, _ in config.fallback_voices] == ["gmw/en-us+f5", "gmw/en-gb+m4"]
-    assert [p.pattern for p in config.skip] == ["^Get the Medium app$", "^A button that says"]
-    assert ("NLP", "N L P") in config.pronounce
+    skips = ["^Get the Medium app$", "^A button that says", "^Calling .*Personal site:"]
+    assert [p.pattern for p in config.skip] == skips
+    assert ("NLP", "en el pee") in config.pronounce
+    assert ("Alexander", "Allig Zanda") in config.pronounce
     assert config.episode.album == "podrender examples"
     assert config.audio == AudioSettings()
 
