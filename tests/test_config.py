@@ -34,7 +34,7 @@ def test_example_voices_yaml_loads() -> None:
     assert names == ["Narrator", "Maya", "Tom", "Sayak", "Sasha"]
     sasha = config.speaker("sasha")
     assert sasha is not None
-    assert (sasha.voice, sasha.rate, sasha.pitch, sasha.aliases) == ("gmw/en-gb-x-rp+m7", 170, 70, ("Alexander",))
+    assert (sasha.voice, sasha.rate, sasha.pitch, sasha.aliases) == ("gmw/en-us", 150, 70, ("Alexander",))
     assert config.aliases()["alexander"] == "Sasha"
     assert [v for v, _ in config.fallback_voices] == ["gmw/en-us+f5", "gmw/en-gb+m4"]
     skips = ["^Get the Medium app$", "^A button that says", "^Calling .*Personal site:"]
