@@ -156,14 +156,8 @@ def encode_mp3(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:
         raise EncoderError("there is no audio to encode")
     import numpy as np
 
-    from podrender.resample import upsample2
-
     ints = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
-    if _lameenc() is not None and audio.sample_rate == in_rate:
-        return _lame(ints, audio)
-    if _lameenc() is not None and audio.sample_rate == 2 * in_rate:
-        return _lame(_to_s16(upsample2(ints.astype(np.float32) / 32767)), audio)
-    return _ffmpeg_encode(pcm, in_rate, audio)
+    return encode_samples(ints.astype(np.float32) / 32767, in_rate, audio)  # _to_s16 gives the same ints back
 
 
 def _ffmpeg_encode(pcm: bytes, in_rate: int, audio: AudioSettings) -> bytes:

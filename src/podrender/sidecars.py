@@ -266,17 +266,9 @@ def clock(ms: int, separator: str = ".") -> str:
 
 def wrap(text: str, width: int = LINE_CHARS) -> list[str]:
     """Greedy word wrap; a word longer than `width` stands on its own line."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        lines.append(current)
-    return lines
+    from podrender.normalize.sentences import pack
+
+    return pack(text.split(), width)
 
 
 def _vtt_escape(text: str) -> str:

@@ -66,26 +66,24 @@ def parse_vtt(text: str, options: ParseOptions) -> Script:
             for number, line in block:
                 b.skip(number, line, f"caption {first.split()[0]} block")
             continue
-        timing = next((k for k, (_, line) in enumerate(block) if TIMING.match(line)), None)
-        if timing is None:
-            for number, line in block:
-                b.skip(number, line, "not a cue (no timing line)")
-            continue
-        cue = [(n, line) for n, line in block[timing + 1 :] if not b.skip_rule(n, line)]
-        if cue:
-            _cue_text(b, "\n".join(line for _, line in cue), cue[0][0])
+        _cue(b, block)
     return b.build()
 
 
 def parse_srt(text: str, options: ParseOptions) -> Script:
     b = Builder(options, "srt", merge_same_speaker=True)
     for block in iter_blocks(numbered_lines(text)):
-        timing = next((k for k, (_, line) in enumerate(block) if TIMING.match(line)), None)
-        if timing is None:
-            for number, line in block:
-                b.skip(number, line, "not a cue (no timing line)")
-            continue
-        cue = [(n, line) for n, line in block[timing + 1 :] if not b.skip_rule(n, line)]
-        if cue:
-            _cue_text(b, "\n".join(line for _, line in cue), cue[0][0])
+        _cue(b, block)
     return b.build()
+
+
+def _cue(b: Builder, block: list[tuple[int, str]]) -> None:
+    """One caption block: its text after the timing line is a cue; a block with no timing line is skipped."""
+    timing = next((k for k, (_, line) in enumerate(block) if TIMING.match(line)), None)
+    if timing is None:
+        for number, line in block:
+            b.skip(number, line, "not a cue (no timing line)")
+        return
+    cue = [(n, line) for n, line in block[timing + 1 :] if not b.skip_rule(n, line)]
+    if cue:
+        _cue_text(b, "\n".join(line for _, line in cue), cue[0][0])

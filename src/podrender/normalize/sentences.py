@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?P<close>[\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr|No|approx|cf)\.|\b[A-Z]\.)$")
@@ -27,15 +28,21 @@ def split_for_engine(text: str, max_chars: int) -> list[str]:
     """Cut text into pieces of at most max_chars at sentence boundaries (then commas, then spaces)."""
     if len(text) <= max_chars:
         return [text]
+    parts = (part for para in text.split("\n\n") for s in sentences(para) for part in _hard_split(s, max_chars))
+    return pack(parts, max_chars)
+
+
+def pack(parts: Iterable[str], width: int) -> list[str]:
+    """Join parts with spaces into as few pieces of at most `width` characters as go greedily; a part
+    longer than `width` stands alone."""
     pieces: list[str] = []
     current = ""
-    for sentence in (s for para in text.split("\n\n") for s in sentences(para)):
-        for part in _hard_split(sentence, max_chars):
-            if current and len(current) + 1 + len(part) > max_chars:
-                pieces.append(current)
-                current = part
-            else:
-                current = f"{current} {part}" if current else part
+    for part in parts:
+        if current and len(current) + 1 + len(part) > width:
+            pieces.append(current)
+            current = part
+        else:
+            current = f"{current} {part}" if current else part
     if current:
         pieces.append(current)
     return pieces
