@@ -253,3 +253,12 @@ def test_cover_and_metadata_are_written(tmp_path: Path) -> None:
     assert str(tag["TDRC"]) == "2026"
     (apic,) = tag.getall("APIC")
     assert apic.mime == "image/png" and apic.data == png
+
+
+def test_every_output_file_is_readable_by_others(tmp_path: Path, config) -> None:
+    """The manifest and sidecars get the episode's mode, not mkstemp's 0600."""
+    render(script(), config, output=tmp_path / "out" / "a.mp3", cache_dir=tmp_path / "c")
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "a.json" in names and "a.mp3" in names
+    for name in names:
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o644, name

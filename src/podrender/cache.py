@@ -35,6 +35,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder and a rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a manifest is read by others like the episode beside it
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
