@@ -243,7 +243,7 @@ def _load_writers() -> None:
     """Import what writing the episode needs (mutagen among it), while the workers speak."""
     import importlib
 
-    for module in ("assemble", "export", "manifest", "timeline"):
+    for module in ("assemble", "export", "manifest"):
         importlib.import_module(f"podrender.{module}")
 
 
