@@ -129,3 +129,4 @@ def test_cache_clear_removes_the_memo(tmp_path: Path, config) -> None:
     assert list((tmp_path / "c" / "memo").glob("spoken-*.json"))
     Cache(tmp_path / "c").clear()
     assert not list((tmp_path / "c" / "memo").glob("spoken-*.json"))
+
