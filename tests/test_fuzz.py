@@ -21,7 +21,8 @@ from podrender.render import prepare, render
 from podrender.source import decode_script
 
 # No example database: nothing is written outside tmp_path, and runs do not depend on earlier ones.
-# PODRENDER_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt, not for every test run).
+# PODRENDER_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt, not for every test run);
+# with PODRENDER_FUZZ_RANDOM=1 the examples are fresh each run (conftest.py: repeatable by default).
 BUDGET = {"decode": 300, "parse": 200, "prepare": 150, "config": 200, "lexicon": 100, "render": 30}
 SCALE = float(os.environ.get("PODRENDER_FUZZ_SCALE", "1"))
 
@@ -35,8 +36,8 @@ PIECES = [
     "Ann: ", "Ben:", "BEN: ", "Dr. Lee: ", "Note: ", "so here is the thing: ", "## ", "[chapter: Two]", "[pause 2s]",
     "Q: ", "A: ", "INT. KITCHEN - DAY", "ANN\n", "(beat)", "00:01:02 ", "[00:00:05] ", "00:00:01,000 --> 00:00:02,000",
     "WEBVTT", "-->", "---", "- ", "speaker: ", "text: ", "{", "}", "[", "]", '"', "\n", "\n\n", "\r\n", " ", "\t",
-    "\u00a0", "\ufeff", "\u200b", "\u200d", "\u202e", "e\u0301", "مرحبا", "你好。", "😀", "👍🏽", "http://x.io/a", ":)",
-    "hello", "world.", "why?", "12", "1990s", "$5", "x", "**b**", "`c`",
+    "\u00a0", "\x85", "\u2028", "\u2029", "\ufeff", "\u200b", "\u200d", "\u202e", "e\u0301", "مرحبا", "你好。",
+    "😀", "👍🏽", "http://x.io/a", ":)", "hello", "world.", "why?", "12", "1990s", "$5", "x", "**b**", "`c`",
 ]  # fmt: skip
 scripts = st.one_of(
     st.text(max_size=200),
@@ -86,6 +87,7 @@ def test_decode_is_total(data: bytes) -> None:
 @example("[" * 3000, "talk.json")
 @example("ok\n\x07", "talk.yaml")
 @example("- speaker: Ann\n", "talk.yaml")
+@example("\x85\x850", "talk.json")  # YAML breaks lines at NEL; the user's editor does not
 def test_every_input_format_parses_or_names_the_line(text: str, name: str) -> None:
     try:
         script = parse_script(text, parse_options(Config()), name=name)
@@ -116,7 +118,8 @@ def test_prepare_is_total_and_units_fit_the_engine(text: str) -> None:
 KEYS = ["engine", "narrator", "host", "pause_ms", "speakers", "fallback_voices", "skip", "pronounce", "episode",
         "audio", "voice", "rate", "pitch", "aliases", "sample_rate", "bitrate", "Ann", "<<"]  # fmt: skip
 SCALARS = ["1", "-3", "1e400", "x", "'q'", "yes", "~", "", ".nan", "[", "{", "&a x", "*a", "[a, b]", "{a: 1}",
-           "fake/low", "!!binary zz", "!custom x", "|", "- a", "\u0007", "\ufeff", "\t"]  # fmt: skip
+           "fake/low", "!!binary zz", "!custom x", "|", "- a", "\u0007", "\ufeff", "\t",
+           "a\x85b", "\u2028"]  # fmt: skip
 
 
 @st.composite
@@ -150,7 +153,7 @@ def test_config_parses_or_names_the_line(text: str) -> None:
 
 
 LEXICON_PIECES = ["NLP", ": ", "N L P", "\n", "[[", "]]", "'", '"', "- ", "{", "}", "&a ", "*a", "!!str ", "\t", "#",
-                  "\u0007", "word", "  "]  # fmt: skip
+                  "\u0007", "word", "  ", "\x85"]  # fmt: skip
 
 
 @budget("lexicon")

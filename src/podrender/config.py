@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import yaml
 
 from podrender.errors import ConfigError
+from podrender.yamltext import Loader, unreadable_yaml
 
 T = TypeVar("T")
 
@@ -308,16 +309,10 @@ def _kind(value: Any) -> str:
     return f"'{value}'"
 
 
-def unreadable_yaml(exc: yaml.reader.ReaderError, text: str) -> tuple[str, int]:
-    """A character YAML does not allow, for people: the problem and its line (PyYAML gives an offset)."""
-    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-    return f"control character U+{code:04X} is not allowed", text.count("\n", 0, max(0, exc.position)) + 1
-
-
-def _compose(text: str, path: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
+def _compose(text: str, path: str) -> tuple[yaml.Node | None, Loader]:
     """The YAML node tree of `text` (None when empty), or ConfigError with the line of the mistake."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = Loader(text)
     except yaml.reader.ReaderError as exc:
         what, where = unreadable_yaml(exc, text)
         raise ConfigError(f"invalid YAML: {what}", path=path, line=where) from None

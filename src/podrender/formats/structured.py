@@ -18,17 +18,18 @@ from typing import Any
 
 import yaml
 
-from podrender.config import SpeakerConfig, unreadable_yaml
+from podrender.config import SpeakerConfig
 from podrender.errors import ScriptError
 from podrender.formats.builder import Builder
 from podrender.formats.schema import validate, value_of
 from podrender.script import ParseOptions, Script
+from podrender.yamltext import Loader, unreadable_yaml
 
 
-def compose(text: str, name: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
+def compose(text: str, name: str) -> tuple[yaml.Node | None, Loader]:
     """The YAML (or JSON) node tree of `text`, or ScriptError naming the line of the mistake."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = Loader(text)
     except yaml.reader.ReaderError as exc:
         what, where = unreadable_yaml(exc, text)
         raise ScriptError(f"cannot read the script: {what}", path=name, line=where) from None
