@@ -142,6 +142,7 @@ def yamlish(draw: st.DrawFn) -> str:
 @example("skip: " + "[" * 1000 + "]" * 1000 + "\n")
 @example("engine: fake\nnarrator: A\x07B\n")
 @example("skip: ['(']\n")
+@example("pause_ms: |\n  engine: 1\n")  # a multi-line value quoted in the error
 def test_config_parses_or_names_the_line(text: str) -> None:
     try:
         config = parse_config(text, "voices.yaml")

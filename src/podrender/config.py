@@ -306,7 +306,8 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    return f"'{value}'"
+    shown = " ".join(str(value).split())  # an error is one line, whatever the value holds
+    return f"'{shown[:60]}…'" if len(shown) > 60 else f"'{shown}'"
 
 
 def _compose(text: str, path: str) -> tuple[yaml.Node | None, Loader]:
