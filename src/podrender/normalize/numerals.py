@@ -32,8 +32,7 @@ Words are American style: no "and" inside numbers ("one hundred five"), no hyphe
 from __future__ import annotations
 
 import re
-
-from num2words import num2words
+from typing import Any
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -87,6 +86,14 @@ _SCALES = {
     "bn": "billion", "billion": "billion", "trillion": "trillion",
 }  # fmt: skip
 _DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+
+def num2words(value: Any, to: str = "cardinal") -> str:
+    """num2words' English, imported when a number is first read: most renders find every spoken form
+    in the memo (podrender.memo) and need no numbers read at all."""
+    from num2words import num2words as english
+
+    return str(english(value, to=to))
 
 
 def _words(text: str) -> str:
