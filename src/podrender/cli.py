@@ -51,16 +51,20 @@ def cli() -> None:
 
 def _input_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A usage error (exit 2) for an input format podrender does not know."""
+    if value is None:
+        return None
     from podrender.formats import resolve_name
 
     try:
-        return None if value is None else resolve_name(value)
+        return resolve_name(value)
     except PodrenderError as exc:
         raise click.BadParameter(exc.detail) from None
 
 
-def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    """A usage error (exit 2) for a sidecar podrender does not make."""
+def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...] | None:
+    """A usage error (exit 2) for a sidecar podrender does not make; None for all of them."""
+    if value == "all":
+        return None  # render's default, without importing the writers before the zygote starts
     from podrender.sidecars import parse_sidecars
 
     try:
@@ -131,16 +135,20 @@ def render(
     quiet: bool,
     input_format: str | None,
     output_format: str | None,
-    sidecars: tuple[str, ...],
+    sidecars: tuple[str, ...] | None,
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
     WebVTT and an SRT transcript and Markdown show notes."""
-    from podrender.render import Progress, with_audio_overrides
-    from podrender.render import render as do_render
+    from podrender.zygote import Zygote
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Before anything else: it loads the synthesis side on the other core while this process plans.
+    zygote = Zygote.start()
     bar: Any = None
     try:
+        from podrender.render import Progress, with_audio_overrides
+        from podrender.render import render as do_render
+
         config = _config(voices)
         audio = with_audio_overrides(config.audio, bitrate=bitrate, sample_rate=sample_rate, channels=channels)
         text = _read(script)
@@ -158,7 +166,7 @@ def render(
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
             jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
-            output_format=output_format, sidecars=sidecars,
+            output_format=output_format, sidecars=sidecars, zygote=zygote,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None
@@ -166,6 +174,7 @@ def render(
         click.echo("\nInterrupted; nothing was written. Chunks made so far are cached.", err=True)
         sys.exit(130)
     finally:
+        zygote.close()
         if bar is not None:
             bar.__exit__(None, None, None)
     if quiet:

@@ -36,10 +36,27 @@ class Task:
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _child(work: Callable[[Task], Any], task: Task, conn: Connection) -> None:
+#: prctl option: the signal the kernel sends this process when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker if its parent dies without killing it first (SIGKILL, OOM)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _child(work: Callable[[Task], Any], task: Task, conn: Connection, parent: int) -> None:
     # A group of its own: Ctrl-C reaches the parent only, and the parent can kill the worker
     # together with anything it started (ffmpeg), so nothing keeps running or holds a pipe.
     os.setpgid(0, 0)
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
@@ -93,7 +110,7 @@ def run_tasks(
             while pending and len(running) < max(1, jobs):
                 task = pending.popleft()
                 reader, writer = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(work, task, writer), daemon=True)
+                proc = ctx.Process(target=_child, args=(work, task, writer, os.getpid()), daemon=True)
                 # No interruption between the fork and the bookkeeping that lets us kill the worker.
                 signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
                 try:

@@ -9,7 +9,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Collection
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,10 @@ from podrender.errors import OutputError, ScriptError
 from podrender.formats import parse_options, parse_script, with_script_voices
 from podrender.memo import SpokenMemo
 from podrender.plan import RenderPlan, Unit, make_plan
-from podrender.pool import Task, run_tasks
 from podrender.script import Script
 from podrender.timeline import Timeline, build_timeline
 from podrender.voices import Catalog
+from podrender.zygote import Order, Zygote, missing_tasks
 
 
 @dataclass(frozen=True)
@@ -185,15 +185,20 @@ def render(
     input_format: str | None = None,
     output_format: str | None = None,
     sidecars: Collection[str] | None = None,
+    zygote: Zygote | None = None,
 ) -> RenderResult:
     """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
-    its manifest and the chosen sidecars (all of podrender.sidecars.SIDECARS when None); returns what was made."""
-    from podrender.export import format_for
-    from podrender.sidecars import SIDECARS, check_paths, sidecar_paths
+    its manifest and the chosen sidecars (all of podrender.sidecars.SIDECARS when None); returns what was made.
 
-    fmt = format_for(output_format, output)
-    kinds = SIDECARS if sidecars is None else tuple(sidecars)
+    `zygote`: one the caller started earlier (and closes); by default render starts its own."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
+        # First: the zygote loads the synthesis side on another core while this process plans.
+        zygote = zygote or stack.enter_context(closing(Zygote.start()))
+        from podrender.export import format_for
+        from podrender.sidecars import SIDECARS, check_paths, sidecar_paths
+
+        fmt = format_for(output_format, output)
+        kinds = SIDECARS if sidecars is None else tuple(sidecars)
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
         memo = stack.enter_context(SpokenMemo.in_cache(cache.root).active())
@@ -207,7 +212,7 @@ def render(
         check_paths(extra)
         _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
 
-        metas, made = _chunks(plan, config.engine, cache, Path(scratch), jobs, progress, _load_writers)
+        metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, _load_writers)
         timeline = build_timeline(plan, metas)
         from podrender.assemble import build_tag, folder_lock, write_atomic
         from podrender.export import export_audio, lossy_bitrate
@@ -249,15 +254,15 @@ def _load_writers() -> None:
 
 def _chunks(
     plan: RenderPlan,
-    engine_name: str,
+    zygote: Zygote,
     cache: Cache,
     scratch: Path,
     jobs: int | None,
     progress: Callable[[Progress], None] | None,
     meanwhile: Callable[[], None] | None = None,
 ) -> tuple[dict[int, dict[str, Any]], set[str]]:
-    """Every unit's chunk metadata, from the cache or made in workers; and the keys that were made.
-    `meanwhile()` runs while the workers do (see pool.run_tasks)."""
+    """Every unit's chunk metadata, from the cache or made by the zygote's workers; and the keys that
+    were made. `meanwhile()` runs while the workers do."""
     metas: dict[int, dict[str, Any]] = {}
     by_key: dict[str, list[Unit]] = {}
     for unit in plan.units:
@@ -276,29 +281,17 @@ def _chunks(
     if not missing:
         return metas, set()
 
-    for name in sorted({u.voice.engine for u in missing}):  # every engine the missing units use
-        get_engine(name).preload([u.voice for u in missing if u.voice.engine == name])
-    workers = jobs or os.cpu_count() or 1
-    # numpy and the levelling's tables are loaded here once, so that every worker inherits them
-    # (measured: loading them in each worker instead cost more, even for a one-unit edit).
-    from podrender.synthesize import make_chunk, prepare_workers
-
-    prepare_workers()
-    gain = codec_gain(plan.audio)
-
-    def work(task: Task) -> dict[str, Any]:
-        return make_chunk(plan.units[task.id], plan.audio, cache.root, gain, scratch)
-
-    def done(task: Task, meta: dict[str, Any]) -> None:
-        for unit in by_key[plan.units[task.id].key]:
+    def done(index: int, meta: dict[str, Any]) -> None:
+        for unit in by_key[plan.units[index].key]:
             metas[unit.index] = meta
             if progress:
                 progress(Progress(len(metas), total, unit, False))
 
-    # Longest first, so no worker is left with a long unit while the others sit idle.
-    ordered = sorted(missing, key=lambda u: -len(u.text))
-    tasks = [Task(u.index, f"turn at line {u.line} ({u.speaker})", turn_timeout(u)) for u in ordered]
-    run_tasks(tasks, work, done, jobs=workers, meanwhile=meanwhile)
+    order = Order(
+        tasks=missing_tasks(missing, turn_timeout), units={u.index: u for u in missing}, audio=plan.audio,
+        cache_root=cache.root, scratch=scratch, jobs=jobs or os.cpu_count() or 1,
+    )  # fmt: skip
+    zygote.make(order, done, meanwhile)
     return metas, {u.key for u in missing}
 
 

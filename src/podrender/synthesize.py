@@ -62,6 +62,8 @@ def prepare_workers() -> None:
     fresh worker makes is paid for again in page faults (measured: most of levelling's time was
     system time). Raising the mmap and trim thresholds lets freed arrays be reused.
     """
+    if _PREPARED:
+        return
     import ctypes
 
     from podrender.loudness import warm_up
@@ -73,6 +75,10 @@ def prepare_workers() -> None:
     except (OSError, AttributeError):
         pass
     warm_up()
+    _PREPARED.append(True)
+
+
+_PREPARED: list[bool] = []
 
 
 def measure_codec_gain(audio: AudioSettings) -> float:

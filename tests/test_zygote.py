@@ -1,0 +1,169 @@
+"""The zygote: loads the synthesis side early, makes an order in forked workers, and never outlives
+its parent or leaves a worker behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from podrender.config import parse_config
+from podrender.errors import CacheError, EngineError, PodrenderError
+from podrender.render import prepare, turn_timeout
+from podrender.zygote import Order, Zygote, _rebuild, missing_tasks
+
+VOICES = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n"
+SCRIPT = "Ann: Hello there, this is the first turn.\n\nBen: And this is the second one, a little longer.\n"
+
+
+def _order(tmp_path: Path, text: str = SCRIPT) -> Order:
+    plan = prepare(text, parse_config(VOICES, "voices.yaml")).plan
+    (tmp_path / "scratch").mkdir(exist_ok=True)
+    return Order(
+        tasks=missing_tasks(plan.units, turn_timeout), units={u.index: u for u in plan.units}, audio=plan.audio,
+        cache_root=tmp_path / "cache", scratch=tmp_path / "scratch", jobs=2,
+    )  # fmt: skip
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_an_unused_zygote_is_stopped_at_once() -> None:
+    zygote = Zygote.start()
+    pid = zygote._proc.pid
+    started = time.monotonic()
+    zygote.close()
+    assert time.monotonic() - started < 2
+    assert not _alive(pid)
+
+
+def test_an_order_is_made_and_each_chunk_reported(tmp_path: Path) -> None:
+    order = _order(tmp_path)
+    reported: dict[int, dict[str, object]] = {}
+    meanwhile: list[int] = []
+    zygote = Zygote.start()
+    try:
+        zygote.make(order, lambda index, meta: reported.update({index: meta}), lambda: meanwhile.append(1))
+    finally:
+        zygote.close()
+    assert meanwhile == [1]
+    assert sorted(reported) == sorted(order.units)
+    for index, meta in reported.items():
+        chunk = tmp_path / "cache" / "chunks" / order.units[index].key[:2] / f"{order.units[index].key}.mp3"
+        assert chunk.stat().st_size == meta["size"] and int(str(meta["frames"])) > 0
+
+
+def test_a_failing_order_raises_the_error_naming_the_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT", "silence")  # inherited by the zygote and its workers
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "second")
+    zygote = Zygote.start()
+    try:
+        with pytest.raises(EngineError, match=r"turn at line 3 \(Ben\).*silence"):
+            zygote.make(_order(tmp_path), lambda index, meta: None)
+    finally:
+        zygote.close()
+
+
+def test_errors_cross_as_the_projects_own_classes() -> None:
+    err = _rebuild("CacheError", "cannot store a chunk", "/c", 3)
+    assert isinstance(err, CacheError) and str(err) == "/c line 3: cannot store a chunk"
+    for name in ("KeyError", "SystemExit", "NoSuchThing"):  # never anything but a PodrenderError
+        assert type(_rebuild(name, "x", None, None)) is EngineError
+    assert issubclass(EngineError, PodrenderError)
+
+
+def test_closing_a_working_zygote_kills_its_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
+    zygote = Zygote.start()
+    pid = zygote._proc.pid
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            zygote.make(_order(tmp_path), lambda index, meta: None)
+        except BaseException as exc:  # noqa: BLE001 - the pipe closes under it
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while len(workers := _children(pid)) < 2:
+        assert time.monotonic() < deadline, "the zygote never started its two workers"
+        time.sleep(0.02)
+    zygote.close()
+    assert not _alive(pid)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers):
+        assert time.monotonic() < deadline, "a worker outlived its zygote"
+        time.sleep(0.02)
+    thread.join(timeout=10)
+    assert failure and isinstance(failure[0], (EngineError, OSError, EOFError))
+
+
+def test_a_zygote_whose_parent_dies_goes_too(tmp_path: Path) -> None:
+    record = tmp_path / "zygote.pid"
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - a parent that starts a zygote and dies without closing it
+        try:
+            zygote = Zygote.start()
+            record.write_text(str(zygote._proc.pid))
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    orphan = int(record.read_text())
+    deadline = time.monotonic() + 20
+    while _alive(orphan):
+        assert time.monotonic() < deadline, "the zygote outlived its parent"
+        time.sleep(0.05)
+
+
+def test_workers_of_a_killed_zygote_die_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
+    zygote = Zygote.start()
+    pid = zygote._proc.pid
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            zygote.make(_order(tmp_path), lambda index, meta: None)
+        except BaseException as exc:  # noqa: BLE001 - the zygote is killed under it
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while len(workers := _children(pid)) < 2:
+        assert time.monotonic() < deadline, "the zygote never started its two workers"
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)  # no clean-up of its own: the kernel must stop its hung workers
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers):
+        assert time.monotonic() < deadline, "a hung worker outlived its killed zygote"
+        time.sleep(0.02)
+    thread.join(timeout=10)
+    zygote.close()
+    assert failure and isinstance(failure[0], EngineError), failure
