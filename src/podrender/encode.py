@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from podrender.config import AudioSettings
+from podrender.audio import AudioSettings
 from podrender.errors import EncoderError
 from podrender.runtime import ffmpeg
 

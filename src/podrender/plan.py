@@ -7,14 +7,16 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from podrender.cast import Cast
-from podrender.chapters import ChapterPlan
-from podrender.config import AudioSettings, Config
+from podrender.audio import AudioSettings
 from podrender.engines import VoiceSettings
-from podrender.formats.pause import split_pauses
-from podrender.normalize import sentences, split_for_engine, spoken_text
-from podrender.script import Script
+
+if TYPE_CHECKING:  # the values here travel to the zygote, which should not load the planners to read them
+    from podrender.cast import Cast
+    from podrender.chapters import ChapterPlan
+    from podrender.config import Config
+    from podrender.script import Script
 
 #: Bump when anything about how a chunk is made changes, so old cache entries are not reused.
 CHUNK_FORMAT = 1
@@ -37,6 +39,8 @@ def unit_pieces(text: str, max_chars: int) -> list[str]:
     """
     if len(text) <= 2 * UNIT_MIN_CHARS and len(text) <= max_chars:
         return [text]
+    from podrender.normalize import sentences, split_for_engine
+
     parts = [p for para in text.split("\n\n") for s in sentences(para) for p in split_for_engine(s, max_chars)]
     pieces: list[str] = []
     current = ""
@@ -121,6 +125,9 @@ def make_plan(
 ) -> RenderPlan:
     """Turn the script into units. Chapter pauses are longer than ordinary ones. `engine_id` is the
     engine's identity, or a function giving it per voice when speakers use different engines or models."""
+    from podrender.formats.pause import split_pauses
+    from podrender.normalize import spoken_text
+
     chapter_turns = {c.first_turn for c in chapters}
     pieces: list[tuple[int, str, VoiceSettings, str, int]] = []  # turn index, speaker, voice, text, line
     explicit: dict[int, int] = {}  # piece index -> silence after it from `[pause 2s]` tags, in ms

@@ -90,20 +90,6 @@ def load_catalog(engine: Engine, facts: Facts | None = None) -> Catalog:
     return catalog
 
 
-def codec_gain(audio: AudioSettings, facts: Facts | None = None) -> float:
-    """The encoder's level change at these settings (see synthesize.measure_codec_gain), remembered."""
-    facts = facts or Facts()
-    name = "codec-" + hashlib.sha256(f"{encoder_identity()}|{audio}".encode()).hexdigest()[:16] + ".json"
-    stored = facts.get(name)
-    if isinstance(stored, float):
-        return stored
-    from podrender.synthesize import measure_codec_gain
-
-    gain = measure_codec_gain(audio)
-    facts.put(name, gain)
-    return gain
-
-
 def prepare(
     text: str,
     config: Config,

@@ -5,6 +5,7 @@ Runs inside a worker process (see pool.py); everything it needs arrives as argum
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from podrender.cache import Cache
-from podrender.config import AudioSettings
-from podrender.encode import count_frames, encode_mp3, encode_samples
+from podrender.audio import AudioSettings
+from podrender.cache import Cache, Facts
+from podrender.encode import count_frames, encode_mp3, encode_samples, encoder_identity
 from podrender.engines import Pcm, get_engine
 from podrender.errors import EngineError
 from podrender.loudness import level
@@ -141,3 +142,15 @@ def make_chunk(
         "energies": [float(f"{e * scale:.6g}") for e in result.energies] + [0.0] * pause_blocks,
     }
     return Cache(cache_root).put(unit.key, blob, meta)
+
+
+def codec_gain(audio: AudioSettings, facts: Facts | None = None) -> float:
+    """The encoder's level change at these settings (measure_codec_gain), remembered per encoder."""
+    facts = facts or Facts()
+    name = "codec-" + hashlib.sha256(f"{encoder_identity()}|{audio}".encode()).hexdigest()[:16] + ".json"
+    stored = facts.get(name)
+    if isinstance(stored, float):
+        return stored
+    gain = measure_codec_gain(audio)
+    facts.put(name, gain)
+    return gain

@@ -28,7 +28,7 @@ from podrender.errors import EngineError, PodrenderError
 from podrender.pool import Task
 
 if TYPE_CHECKING:  # started before anything else of a render: it imports only what it needs to fork
-    from podrender.config import AudioSettings
+    from podrender.audio import AudioSettings
     from podrender.plan import Unit
 
 #: Loaded before the order comes (the default engine of voices.yaml).
@@ -54,6 +54,9 @@ def _get_ready() -> None:
     """Load what workers use, so that each one inherits it (the engines are loaded with the order,
     which names them). Failures are left for the order to meet again, where they are reported as
     they always were."""
+    # podrender's numpy code never calls BLAS (loudness.py uses einsum), and every worker is a process
+    # of its own: OpenBLAS's thread pool would only compete with the parent for the other core.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         from podrender.engines import get_engine
         from podrender.synthesize import prepare_workers
@@ -67,8 +70,7 @@ def _get_ready() -> None:
 def _fulfil(order: Order, conn: Connection) -> None:
     from podrender.engines import get_engine
     from podrender.pool import run_tasks
-    from podrender.render import codec_gain
-    from podrender.synthesize import make_chunk, prepare_workers
+    from podrender.synthesize import codec_gain, make_chunk, prepare_workers
 
     units = list(order.units.values())
     for name in sorted({u.voice.engine for u in units}):  # every engine the units use
