@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podrender.audio import AudioSettings
 from podrender.engines import VoiceSettings
@@ -92,6 +93,13 @@ class RenderPlan:
     """(line, reason) of turns with nothing left to say after normalization."""
 
 
+@functools.lru_cache(maxsize=64)
+def _fields(value: VoiceSettings | AudioSettings) -> dict[str, Any]:
+    """`asdict` of a frozen value, once per value: a long script has thousands of units and a handful
+    of voices. Callers only read the dict (json.dumps)."""
+    return asdict(value)
+
+
 def unit_key(
     text: str, voice: VoiceSettings, pause_ms: int, audio: AudioSettings, engine_id: str, encoder_id: str
 ) -> str:
@@ -101,10 +109,10 @@ def unit_key(
             "format": CHUNK_FORMAT,
             "engine": engine_id,
             "encoder": encoder_id,
-            "voice": asdict(voice),
+            "voice": _fields(voice),
             "text": text,
             "pause_ms": pause_ms,
-            "audio": asdict(audio),
+            "audio": _fields(audio),
         },
         sort_keys=True,
         ensure_ascii=False,
