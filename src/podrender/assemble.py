@@ -12,24 +12,16 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TDRC, TIT2, TPE1, CTOCFlags, Frame
 
 from podrender.config import Episode
 from podrender.errors import OutputError
+from podrender.timeline import TimedChapter
 
 #: ID3 limits a CTOC to 255 children.
 MAX_CHAPTERS = 255
-
-
-@dataclass(frozen=True)
-class TimedChapter:
-    title: str
-    start_ms: int
-    end_ms: int
-    first_unit: int
 
 
 def build_tag(title: str, episode: Episode, chapters: Sequence[TimedChapter]) -> bytes:

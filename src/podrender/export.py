@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from podrender.assemble import TimedChapter
 from podrender.config import AudioSettings, Episode
 from podrender.errors import EncoderError, OutputError
 from podrender.runtime import ffmpeg
+from podrender.timeline import TimedChapter
 
 #: Lossy second generations are encoded at this multiple of the MP3 bitrate.
 BITRATE_FACTOR = 1.5

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podrender.assemble import TimedChapter
 from podrender.plan import RenderPlan
 
 #: LAME's encoder delay (576) plus the decoder's (529), in output samples: where speech begins in a chunk.
@@ -27,6 +26,16 @@ class Placed:
     end_ms: int
     """End of the speech (the pause follows)."""
     chunk_end_ms: int
+
+
+@dataclass(frozen=True)
+class TimedChapter:
+    """A chapter placed on the episode's timeline (what the CHAP frames and every sidecar carry)."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+    first_unit: int
 
 
 @dataclass(frozen=True)
