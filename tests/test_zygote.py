@@ -52,7 +52,7 @@ def _alive(pid: int) -> bool:
 
 def test_an_unused_zygote_is_stopped_at_once() -> None:
     zygote = Zygote.start()
-    pid = zygote._proc.pid
+    pid = zygote.pid
     started = time.monotonic()
     zygote.close()
     assert time.monotonic() - started < 2
@@ -97,7 +97,7 @@ def test_errors_cross_as_the_projects_own_classes() -> None:
 def test_closing_a_working_zygote_kills_its_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     zygote = Zygote.start()
-    pid = zygote._proc.pid
+    pid = zygote.pid
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -128,7 +128,7 @@ def test_a_zygote_whose_parent_dies_goes_too(tmp_path: Path) -> None:
     if pid == 0:  # pragma: no cover - a parent that starts a zygote and dies without closing it
         try:
             zygote = Zygote.start()
-            record.write_text(str(zygote._proc.pid))
+            record.write_text(str(zygote.pid))
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
@@ -144,7 +144,7 @@ def test_workers_of_a_killed_zygote_die_with_it(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     zygote = Zygote.start()
-    pid = zygote._proc.pid
+    pid = zygote.pid
     failure: list[BaseException] = []
 
     def run() -> None:

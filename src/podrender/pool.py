@@ -7,17 +7,18 @@ and a hung or crashed engine takes only its own process down.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podrender.errors import EngineError, PodrenderError
+
+if TYPE_CHECKING:  # multiprocessing is loaded by run_tasks: a render's parent only needs Task
+    from multiprocessing.connection import Connection
 
 R = TypeVar("R")
 
@@ -90,6 +91,9 @@ def run_tasks(
     before a fork, so it may start threads or import freely): the caller's own work that does
     not need the results overlaps with the workers'.
     """
+    import multiprocessing
+    from multiprocessing.connection import Connection, wait
+
     ctx = multiprocessing.get_context("fork")
     pending = deque(tasks)
     attempts: dict[int, int] = {}

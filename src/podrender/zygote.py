@@ -7,19 +7,22 @@ begins and loads all that on the other core while the parent parses, casts and p
 then sends it the units to make; it forks one worker per unit from itself (podrender.pool) and
 reports each chunk's metadata as it is stored. When nothing is missing it is killed unused.
 
-Errors cross the pipe as the project's own exceptions; an interrupted or failing parent stops the
-zygote, and the zygote's pool kills its workers on the way out.
+It is a bare `os.fork` talking through two pipes (length-prefixed pickles), so that the parent
+does not load multiprocessing (40 ms) before it can plan. Errors cross the pipe as the project's
+own exceptions; an interrupted or failing parent stops the zygote, whose pool kills its workers on
+the way out, and a parent that dies is an end of file for it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import signal
+import struct
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +39,40 @@ DEFAULT_ENGINE = "pyttsx3"
 
 #: Seconds an asked-to-stop zygote gets to kill its workers before it is killed itself.
 STOP_GRACE = 5.0
+
+_LENGTH = struct.Struct("!Q")
+
+
+class _Pipe:
+    """One direction of the conversation: pickled messages, each after its length."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, message: Any) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(_LENGTH.pack(len(data)) + data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def _exactly(self, size: int) -> bytes:
+        parts: list[bytes] = []
+        while size:
+            part = os.read(self.fd, min(size, 1 << 20))
+            if not part:
+                raise EOFError("the other end closed the pipe")
+            parts.append(part)
+            size -= len(part)
+        return b"".join(parts)
+
+    def recv(self) -> Any:
+        (size,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
+        return pickle.loads(self._exactly(size))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 @dataclass(frozen=True)
@@ -58,6 +95,8 @@ def _get_ready() -> None:
     # of its own: OpenBLAS's thread pool would only compete with the parent for the other core.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
+        import multiprocessing.connection  # noqa: F401 - the pool's, loaded before the order
+
         from podrender.engines import get_engine
         from podrender.synthesize import prepare_workers
 
@@ -67,7 +106,7 @@ def _get_ready() -> None:
         pass
 
 
-def _fulfil(order: Order, conn: Connection) -> None:
+def _fulfil(order: Order, conn: _Pipe) -> None:
     from podrender.engines import get_engine
     from podrender.pool import run_tasks
     from podrender.synthesize import codec_gain, make_chunk, prepare_workers
@@ -87,34 +126,29 @@ def _fulfil(order: Order, conn: Connection) -> None:
     run_tasks(order.tasks, work, done, jobs=order.jobs)
 
 
-def _serve(conn: Connection, parents_end: Connection) -> None:
-    # The fork copied the parent's end of the pipe too: closed here, the parent's death is an end of
-    # file for the zygote, which then leaves (waiting for an order, or telling of a chunk).
-    parents_end.close()
+def _serve(orders: _Pipe, reports: _Pipe) -> int:
+    """The zygote's life; its exit status."""
     # Ctrl-C reaches the whole foreground group; the parent answers it by stopping the zygote
     # (SIGTERM), which leaves through the pool's clean-up and kills its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    code = 0
     try:
         _get_ready()
-        order = conn.recv()
-        if order is not None:
-            try:
-                _fulfil(order, conn)
-                conn.send(("end",))
-            except PodrenderError as exc:
-                conn.send(("error", type(exc).__name__, exc.detail, exc.path, exc.line))
-            except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it as EngineError
-                conn.send(("error", "EngineError", f"{type(exc).__name__}: {exc}", None, None))
+        order = orders.recv()
+        if order is None:
+            return 0
+        try:
+            _fulfil(order, reports)
+            reports.send(("end",))
+        except PodrenderError as exc:
+            reports.send(("error", type(exc).__name__, exc.detail, exc.path, exc.line))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it as EngineError
+            reports.send(("error", "EngineError", f"{type(exc).__name__}: {exc}", None, None))
+        return 0
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - the parent is gone (broken pipe): nobody to tell
-        code = 1
-    finally:
-        conn.close()
-    # Out without multiprocessing's traceback printing or at-exit work: the pool has reaped its workers.
-    os._exit(code)
+        return exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the parent is gone (end of file, broken pipe): nobody to tell
+        return 1
 
 
 def _rebuild(name: str, detail: str, path: str | None, line: int | None) -> PodrenderError:
@@ -127,21 +161,35 @@ def _rebuild(name: str, detail: str, path: str | None, line: int | None) -> Podr
 class Zygote:
     """`Zygote.start()` as early as possible; `make(order, on_done)` at most once; always `close()`."""
 
-    def __init__(self, proc: Any, conn: Connection) -> None:
-        self._proc = proc
-        self._conn = conn
+    def __init__(self, pid: int, orders: _Pipe, reports: _Pipe) -> None:
+        self.pid = pid
+        self._orders = orders
+        self._reports = reports
         self._ordered = False
         self._answered = False
+        self._status: int | None = None
 
     @classmethod
     def start(cls) -> Zygote:
-        ctx = multiprocessing.get_context("fork")
-        here, there = ctx.Pipe(duplex=True)
-        # Not a daemon: multiprocessing forbids daemons children, and the zygote's workers are its.
-        proc = ctx.Process(target=_serve, args=(there, here), name="podrender-zygote")
-        proc.start()
-        there.close()
-        return cls(proc, here)
+        order_r, order_w = os.pipe()
+        report_r, report_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the zygote (its tests watch it from outside)
+            code = 1
+            try:
+                # The parent's ends closed here: its death is an end of file for the zygote.
+                os.close(order_w)
+                os.close(report_r)
+                code = _serve(_Pipe(order_r), _Pipe(report_w))
+            finally:
+                os._exit(code)  # never back into the parent's code; the pool has reaped its workers
+        os.close(order_r)
+        os.close(report_w)
+        return cls(pid, _Pipe(order_w), _Pipe(report_r))
+
+    def _died(self) -> EngineError:
+        self._wait()
+        return EngineError(f"the worker process died (exit code {self._status})")
 
     def make(
         self,
@@ -153,17 +201,16 @@ class Zygote:
         `meanwhile()` runs here once the order is sent. Raises the error that stopped the work."""
         self._ordered = True
         try:
-            self._conn.send(order)
+            self._orders.send(order)
         except OSError:
-            raise EngineError(f"the worker process died (exit code {self._proc.exitcode})") from None
+            raise self._died() from None
         if meanwhile is not None:
             meanwhile()
         while True:
             try:
-                message = self._conn.recv()
+                message = self._reports.recv()
             except (EOFError, OSError):
-                self._proc.join()
-                raise EngineError(f"the worker process died (exit code {self._proc.exitcode})") from None
+                raise self._died() from None
             if message[0] == "done":
                 on_done(message[1], message[2])
                 continue
@@ -172,18 +219,41 @@ class Zygote:
                 return
             raise _rebuild(*message[1:])
 
+    def _wait(self, timeout: float | None = None) -> bool:
+        """Reap the zygote (within `timeout` seconds, when given); whether it has exited."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._status is None:
+            try:
+                pid, status = os.waitpid(self.pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:
+                self._status = -1
+                break
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+            elif deadline is not None and time.monotonic() >= deadline:
+                return False
+            else:
+                time.sleep(0.01)
+        return True
+
+    def _signal(self, sig: int) -> None:
+        if self._status is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
     def close(self) -> None:
         """Stop the zygote: unused, it is killed at once; working, it is told to stop and kills its workers."""
-        proc = self._proc
         if not self._ordered:
-            proc.kill()  # nothing of its own to clean up: it has not started a worker
+            self._signal(signal.SIGKILL)  # nothing of its own to clean up: it has not started a worker
         elif not self._answered:
-            proc.terminate()  # interrupted or failed here: it kills its workers on the way out
-            proc.join(timeout=STOP_GRACE)
-            if proc.exitcode is None:
-                proc.kill()
-        proc.join()  # answered: it is on its way out
-        self._conn.close()
+            self._signal(signal.SIGTERM)  # interrupted or failed here: it kills its workers on the way out
+            if not self._wait(STOP_GRACE):
+                self._signal(signal.SIGKILL)
+        self._wait()  # answered: it is on its way out
+        self._orders.close()
+        self._reports.close()
 
 
 def missing_tasks(units: Sequence[Unit], timeout: Callable[[Unit], float]) -> tuple[Task, ...]:
