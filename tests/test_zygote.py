@@ -167,3 +167,25 @@ def test_workers_of_a_killed_zygote_die_with_it(tmp_path: Path, monkeypatch: pyt
     thread.join(timeout=10)
     zygote.close()
     assert failure and isinstance(failure[0], EngineError), failure
+
+
+def test_no_process_to_spare_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from click.testing import CliRunner
+
+    from podrender.cli import cli
+
+    def fork() -> int:
+        raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+
+    (tmp_path / "voices.yaml").write_text(VOICES)
+    (tmp_path / "talk.txt").write_text(SCRIPT)
+    monkeypatch.setattr(os, "fork", fork)
+    result = CliRunner().invoke(cli, [
+        "render", str(tmp_path / "talk.txt"), "--voices", str(tmp_path / "voices.yaml"),
+        "--cache-dir", str(tmp_path / "c"), "-o", str(tmp_path / "out.mp3"), "-q",
+    ])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == "Error: cannot start the worker processes (Resource temporarily unavailable)"
+    assert not (tmp_path / "out.mp3").exists()

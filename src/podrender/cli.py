@@ -142,10 +142,11 @@ def render(
     from podrender.zygote import Zygote
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    # Before anything else: it loads the synthesis side on the other core while this process plans.
-    zygote = Zygote.start()
     bar: Any = None
+    zygote: Zygote | None = None
     try:
+        # Before anything else: it loads the synthesis side on the other core while this process plans.
+        zygote = Zygote.start()
         from podrender.render import Progress, with_audio_overrides
         from podrender.render import render as do_render
 
@@ -174,7 +175,8 @@ def render(
         click.echo("\nInterrupted; nothing was written. Chunks made so far are cached.", err=True)
         sys.exit(130)
     finally:
-        zygote.close()
+        if zygote is not None:
+            zygote.close()
         if bar is not None:
             bar.__exit__(None, None, None)
     if quiet:

@@ -171,9 +171,17 @@ class Zygote:
 
     @classmethod
     def start(cls) -> Zygote:
-        order_r, order_w = os.pipe()
-        report_r, report_w = os.pipe()
-        pid = os.fork()
+        try:
+            order_r, order_w = os.pipe()
+            report_r, report_w = os.pipe()
+        except OSError as exc:
+            raise EngineError(f"cannot start the worker processes ({exc.strerror})") from None
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in (order_r, order_w, report_r, report_w):
+                os.close(fd)
+            raise EngineError(f"cannot start the worker processes ({exc.strerror})") from None
         if pid == 0:  # pragma: no cover - the zygote (its tests watch it from outside)
             code = 1
             try:
