@@ -198,7 +198,16 @@ def render(
         check_paths(extra)
         _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
 
-        metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, _load_writers)
+        early: dict[str, list[str]] = {}
+
+        def meanwhile() -> None:  # while the workers speak: what does not need their chunks
+            _load_writers()
+            if extra:
+                from podrender.sidecars import cue_texts
+
+                early["cues"] = cue_texts(prepared)
+
+        metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, meanwhile)
         timeline = build_timeline(plan, metas)
         from podrender.assemble import build_tag, folder_lock, write_atomic
         from podrender.export import export_audio, lossy_bitrate
@@ -216,7 +225,8 @@ def render(
             else:
                 episode = config.episode
                 size = export_audio(fmt, target, chunk_paths, prepared.title, episode, timeline.chapters, plan.audio)
-            written = write_sidecars(extra, episode_text(prepared, timeline, target.name)) if extra else {}
+            texts = early.get("cues")
+            written = write_sidecars(extra, episode_text(prepared, timeline, target.name, texts)) if extra else {}
             add_outputs(
                 manifest, fmt=fmt.name, codec=fmt.codec, mime=fmt.mime, audio=target, size=size, sidecars=written,
                 description=config.episode.description,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -197,11 +197,14 @@ def cue_texts(prepared: Prepared) -> list[str]:
     return out
 
 
-def episode_text(prepared: Prepared, timeline: Timeline, audio_file: str) -> EpisodeText:
-    """Chapters, cues and links of a render, from its plan and its timeline."""
+def episode_text(
+    prepared: Prepared, timeline: Timeline, audio_file: str, texts: Sequence[str] | None = None
+) -> EpisodeText:
+    """Chapters, cues and links of a render, from its plan and its timeline. `texts` is
+    `cue_texts(prepared)` when the caller made it already (while the workers spoke)."""
     plan = prepared.plan
     script = prepared.script
-    texts = cue_texts(prepared)
+    texts = cue_texts(prepared) if texts is None else texts
     cues = tuple(
         Cue(placed.start_ms, placed.end_ms, unit.speaker, texts[unit.index])
         for unit, placed in zip(plan.units, timeline.placed, strict=True)
