@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,30 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state not in ("Z", "X")
+
+
+def _until(done: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def _hung_order(zygote: Zygote, tmp_path: Path) -> tuple[threading.Thread, list[BaseException], list[int]]:
+    """Send an order whose every unit hangs (PODRENDER_FAKE_FAULT=hang) from a thread; once the zygote
+    runs its two workers: the thread, what `make` raised (when it returns) and the workers' pids."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            zygote.make(_order(tmp_path), lambda index, meta: None)
+        except BaseException as exc:  # noqa: BLE001 - the zygote goes away under it
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    _until(lambda: len(_children(zygote.pid)) >= 2, 20, "the zygote never started its two workers")
+    return thread, failure, _children(zygote.pid)
 
 
 def test_an_unused_zygote_is_stopped_at_once() -> None:
@@ -97,27 +122,10 @@ def test_errors_cross_as_the_projects_own_classes() -> None:
 def test_closing_a_working_zygote_kills_its_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     zygote = Zygote.start()
-    pid = zygote.pid
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            zygote.make(_order(tmp_path), lambda index, meta: None)
-        except BaseException as exc:  # noqa: BLE001 - the pipe closes under it
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while len(workers := _children(pid)) < 2:
-        assert time.monotonic() < deadline, "the zygote never started its two workers"
-        time.sleep(0.02)
+    thread, failure, workers = _hung_order(zygote, tmp_path)
     zygote.close()
-    assert not _alive(pid)
-    deadline = time.monotonic() + 10
-    while any(_alive(w) for w in workers):
-        assert time.monotonic() < deadline, "a worker outlived its zygote"
-        time.sleep(0.02)
+    assert not _alive(zygote.pid)
+    _until(lambda: not any(_alive(w) for w in workers), 10, "a worker outlived its zygote")
     thread.join(timeout=10)
     assert failure and isinstance(failure[0], (EngineError, OSError, EOFError))
 
@@ -133,10 +141,7 @@ def test_a_zygote_whose_parent_dies_goes_too(tmp_path: Path) -> None:
             os._exit(0)
     os.waitpid(pid, 0)
     orphan = int(record.read_text())
-    deadline = time.monotonic() + 20
-    while _alive(orphan):
-        assert time.monotonic() < deadline, "the zygote outlived its parent"
-        time.sleep(0.05)
+    _until(lambda: not _alive(orphan), 20, "the zygote outlived its parent")
 
 
 def test_workers_of_a_killed_zygote_die_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,26 +149,9 @@ def test_workers_of_a_killed_zygote_die_with_it(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     zygote = Zygote.start()
-    pid = zygote.pid
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            zygote.make(_order(tmp_path), lambda index, meta: None)
-        except BaseException as exc:  # noqa: BLE001 - the zygote is killed under it
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while len(workers := _children(pid)) < 2:
-        assert time.monotonic() < deadline, "the zygote never started its two workers"
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)  # no clean-up of its own: the kernel must stop its hung workers
-    deadline = time.monotonic() + 10
-    while any(_alive(w) for w in workers):
-        assert time.monotonic() < deadline, "a hung worker outlived its killed zygote"
-        time.sleep(0.02)
+    thread, failure, workers = _hung_order(zygote, tmp_path)
+    os.kill(zygote.pid, signal.SIGKILL)  # no clean-up of its own: the kernel must stop its hung workers
+    _until(lambda: not any(_alive(w) for w in workers), 10, "a hung worker outlived its killed zygote")
     thread.join(timeout=10)
     zygote.close()
     assert failure and isinstance(failure[0], EngineError), failure
