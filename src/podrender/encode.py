@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # numpy is imported where audio is handled: a render served f
     import numpy as np
 
 #: Part of the cache key of every chunk resampled by resample.upsample2: change it with the filter.
-RESAMPLER_IDENTITY = "halfband-32-kaiser8"
+RESAMPLER_IDENTITY = "halfband-32-kaiser8-pairs"
 
 #: LAME's speed/quality trade-off (ffmpeg -compression_level, 0 best .. 9 fastest).
 LAME_QUALITY = 7
