@@ -82,6 +82,15 @@ def test_sub_blocks_are_100_ms_and_a_partial_block_counts() -> None:
     assert energies[-1] == pytest.approx(energies[5], rel=0.2)
 
 
+def test_chosen_sub_blocks_are_measured_as_in_the_whole() -> None:
+    rate = 22050
+    x = band_limited_noise(rate, 1.53, seed=7)  # 16 sub-blocks, the last one partial
+    whole = sub_block_energies(x, rate)
+    for blocks in ([3], [0, 15], [15, 2, 9], list(range(16))):
+        assert np.allclose(sub_block_energies(x, rate, np.array(blocks)), whole[blocks], rtol=1e-12)
+    assert len(sub_block_energies(x, rate, np.array([], dtype=int))) == 0
+
+
 def test_k_weight_matches_the_block_energies() -> None:
     rate = 48000
     x = band_limited_noise(rate, 2.0, seed=3)
@@ -178,6 +187,9 @@ def assert_levelled(x: np.ndarray, rate: int, target: float, ceiling: float) -> 
     assert true_peak_db(result.samples) <= ceiling - ENCODER_MARGIN_DB + 0.05
     assert result.true_peak <= ceiling - ENCODER_MARGIN_DB + 0.05
     assert len(result.energies) == len(sub_block_energies(x, rate))
+    # Scaled where the limiter did nothing, measured again where it did: the same as measuring it all
+    # (to the float32 rounding of the gain applied to the samples: 1e-7).
+    assert np.allclose(result.energies, sub_block_energies(result.samples, rate), rtol=1e-6, atol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -109,8 +109,9 @@ def _block_weights(rate: int, step: int) -> np.ndarray:
 FFT_BATCH = 128
 
 
-def sub_block_energies(x: np.ndarray, rate: int) -> np.ndarray:
-    """Mean square of the K-weighted signal per 100 ms sub-block (a partial last block counts).
+def sub_block_energies(x: np.ndarray, rate: int, blocks: np.ndarray | None = None) -> np.ndarray:
+    """Mean square of the K-weighted signal per 100 ms sub-block (a partial last block counts); only
+    of the sub-blocks numbered in `blocks` when given, in that order.
 
     Computed per block from its spectrum times the filter's power response (Parseval): the
     K-filter's memory is a few milliseconds, so ignoring it at block edges changes little.
@@ -119,22 +120,40 @@ def sub_block_energies(x: np.ndarray, rate: int) -> np.ndarray:
     if len(x) == 0:
         return np.zeros(0)
     full = -(-len(x) // step)
+    which = np.arange(full) if blocks is None else np.asarray(blocks, dtype=np.int64)
     weights = _block_weights(rate, step)
-    energies = np.empty(full)
-    buffer = np.empty((FFT_BATCH, step))
-    for first in range(0, full, FFT_BATCH):
-        rows = min(FFT_BATCH, full - first)
-        chunk = x[first * step : (first + rows) * step]
-        flat = buffer[:rows].reshape(-1)
-        flat[: len(chunk)] = chunk
-        flat[len(chunk) :] = 0.0
+    energies = np.empty(len(which))
+    buffer = np.empty((min(FFT_BATCH, max(1, len(which))), step))
+    for first in range(0, len(which), FFT_BATCH):
+        rows = min(FFT_BATCH, len(which) - first)
+        if blocks is None:  # consecutive blocks: one copy
+            chunk = x[first * step : (first + rows) * step]
+            flat = buffer[:rows].reshape(-1)
+            flat[: len(chunk)] = chunk
+            flat[len(chunk) :] = 0.0
+        else:
+            for row, b in enumerate(which[first : first + rows]):
+                piece = x[b * step : (b + 1) * step]
+                buffer[row, : len(piece)] = piece
+                buffer[row, len(piece) :] = 0.0
         spectra = np.fft.rfft(buffer[:rows], axis=1)
         pairs = spectra.view(np.float64).reshape(rows, -1, 2)
         # einsum, not @: matrix products go to a multi-threaded BLAS that fights the other workers.
         energies[first : first + rows] = np.einsum("ijk,ijk,j->i", pairs, pairs, weights)
     tail = len(x) - (full - 1) * step
-    energies[-1] *= step / tail
+    energies[which == full - 1] *= step / tail
     return energies
+
+
+def _rescaled(energies: np.ndarray, gain_db: float, y: np.ndarray, limiter: np.ndarray, rate: int) -> np.ndarray:
+    """The sub-block energies of y = x * 10^(gain_db/20) * limiter, from x's `energies`: scaled where
+    the limiter left the signal alone, measured again on y only where it did not."""
+    step = int(round(rate * SUB_BLOCK_SECONDS))
+    final = energies * 10 ** (gain_db / 10)
+    touched = np.flatnonzero(np.minimum.reduceat(limiter, np.arange(0, len(limiter), step)) < 1.0)
+    if len(touched):
+        final[touched] = sub_block_energies(y, rate, touched)
+    return final
 
 
 def integrated_loudness(energies: Sequence[float] | np.ndarray) -> float:
@@ -308,12 +327,12 @@ def level(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> 
             break
         gain_db += shortfall
     y, lim = attempt(gain_db)
-    final = sub_block_energies(y, rate) if lim is not None else energies * 10 ** (gain_db / 10)
+    final = _rescaled(energies, gain_db, y, lim, rate) if lim is not None else energies * 10 ** (gain_db / 10)
     shortfall = target_lufs - integrated_loudness(final)
     if lim is not None and shortfall > 0.2 and gain_db < 30:
         gain_db += shortfall
         y, lim = attempt(gain_db)
-        final = sub_block_energies(y, rate)
+        final = _rescaled(energies, gain_db, y, lim, rate) if lim is not None else energies * 10 ** (gain_db / 10)
     g = 10 ** (gain_db / 20)
     peak_env = env * g if lim is None else env * (g * lim)
     peak = float(peak_env.max(initial=0.0))
