@@ -172,3 +172,34 @@ def test_summary_lists_speakers_and_chapters(rendered: dict) -> None:
     assert "Wrote" in out and "chapters (5)" in out
     for name in ("Ada", "Brook", "Cyrus", "Narrator"):
         assert name in out
+
+
+LONG_TURN = """\
+A Long Answer
+
+Ada: Tell me how the light works.
+
+Brook: The lamp sits inside a ring of glass prisms. Each prism bends the light a little, and together they \
+gather it into one narrow beam. The whole ring turns on a bath of mercury, so a small motor can move tonnes \
+of glass. Every lighthouse has its own rhythm of flashes. Sailors read that rhythm from their charts, and it \
+tells them which coast they are looking at.
+"""
+
+
+def test_the_episode_is_the_same_whatever_the_jobs(tmp_path: Path) -> None:
+    """With more cores than units, a worker encodes its long chunk's parts on several threads: same bytes."""
+    (tmp_path / "long.txt").write_text(LONG_TURN, encoding="utf-8")
+    slow = VOICES.replace('rp+m7", rate: 185', 'rp+m7", rate: 110')  # Brook speaks slowly
+    (tmp_path / "voices.yaml").write_text(slow, encoding="utf-8")
+    outs = []
+    for jobs in ("1", "8"):  # 3 units: one thread each, then two each
+        out = tmp_path / f"jobs{jobs}.mp3"
+        args = ["render", str(tmp_path / "long.txt"), "--voices", str(tmp_path / "voices.yaml"), "-o", str(out)]
+        result = CliRunner().invoke(cli, [*args, "--jobs", jobs, "--cache-dir", str(tmp_path / f"c{jobs}"), "-q"])
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    manifest = json.loads((tmp_path / "jobs8.json").read_text())
+    (brook,) = [t for t in manifest["turns"] if t["speaker"] == "Brook"]
+    assert len(brook["spoken"]) <= 400  # one unit (plan.UNIT_SOFT_MAX_CHARS) ...
+    assert brook["end_ms"] - brook["start_ms"] > 2 * 10_000  # ... long enough to be encoded in parts

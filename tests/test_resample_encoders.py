@@ -122,3 +122,55 @@ def test_the_cache_key_names_the_resampler_in_use() -> None:
     from podrender import resample
 
     assert encode.RESAMPLER_IDENTITY == resample.IDENTITY
+
+
+def speech_like(seconds: float, pauses: list[float], rate: int = 22050) -> np.ndarray:
+    """A buzz with 300 ms of digital silence starting at each of `pauses` (seconds)."""
+    x = tone(220.0, rate, seconds, 0.3) * (1 + 0.5 * tone(3.0, rate, seconds, 1.0))
+    for start in pauses:
+        x[int(start * rate) : int((start + 0.3) * rate)] = 0.0
+    return x
+
+
+def test_a_long_chunk_is_cut_in_the_pause_nearest_its_middle() -> None:
+    rate = 22050
+    x = speech_like(24.0, [3.0, 10.5, 17.0])
+    (cut,) = encode.part_cuts(x, rate)
+    assert abs(cut - 10.65 * rate) <= 2  # the middle of the pause at 10.5-10.8 s (|x| <= -60 dBFS)
+    assert encode.part_cuts(speech_like(9.0, [4.0]), rate) == []  # short: one part
+    assert encode.part_cuts(tone(220.0, rate, 24.0, 0.3), rate) == []  # no pause: never cut in speech
+    # A pause too close to either end is not used: both parts would not be at least 5 s.
+    assert encode.part_cuts(speech_like(24.0, [2.0, 21.0]), rate) == []
+
+
+def test_a_chunk_in_parts_is_the_same_whatever_the_threads(which_encoder: str) -> None:
+    x = speech_like(32.0, [5.0, 11.0, 16.0, 24.0])
+    one = encode_samples(x, 22050, AudioSettings(), threads=1)
+    assert encode_samples(x, 22050, AudioSettings(), threads=3) == one
+    frames = count_frames(one)
+    if which_encoder == "lameenc":  # two cuts: three parts, each with its own delay and padding
+        cuts = encode.part_cuts(x, 22050)
+        assert np.allclose(cuts, [11.15 * 22050, 24.15 * 22050], atol=2)
+        assert len(x) * 2 / 1152 + 2 < frames.frames <= len(x) * 2 / 1152 + 9
+    # The parts join into one stream that decodes to the whole signal, the pauses a little longer.
+    decoded = np.frombuffer(decode_mp3(one, 22050), dtype="<i2").astype(float) / 32768
+    assert len(x) < len(decoded) < len(x) + 0.16 * 22050
+    assert float(np.sqrt(np.mean(decoded**2))) == pytest.approx(float(np.sqrt(np.mean(x**2))), rel=0.1)
+
+
+def test_a_failing_part_fails_the_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODRENDER_ENCODER", "")
+    encode._lameenc.cache_clear()
+    calls = []
+
+    def broken(ints: np.ndarray, audio: AudioSettings) -> bytes:
+        calls.append(len(ints))
+        raise encode.EncoderError("the MP3 encoder failed: test")
+
+    monkeypatch.setattr(encode, "_lame", broken)
+    try:
+        with pytest.raises(encode.EncoderError, match="test"):
+            encode_samples(speech_like(24.0, [11.0]), 22050, AudioSettings(), threads=2)
+    finally:
+        encode._lameenc.cache_clear()
+    assert calls

@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -84,7 +86,7 @@ def encoder_identity() -> str:
     """Changes when the encoder (or the resampler in front of it) changes, for cache keys."""
     lame = _lameenc()
     if lame is not None:
-        return f"lameenc:{_stamp(lame.__file__ or 'lameenc')}:q{LAME_QUALITY}:{RESAMPLER_IDENTITY}"
+        return f"lameenc:{_stamp(lame.__file__ or 'lameenc')}:q{LAME_QUALITY}:{RESAMPLER_IDENTITY}:{PARTS_IDENTITY}"
     return f"ffmpeg:{_stamp(ffmpeg().path)}:q{LAME_QUALITY}"
 
 
@@ -113,14 +115,86 @@ def encoder_name() -> str:
     return "lameenc" if _lameenc() is not None else "ffmpeg"
 
 
-def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings) -> bytes:
-    """Encode mono float samples (-1..1) at `rate` to a bare CBR MP3 chunk in the episode's format."""
-    from podrender.resample import upsample2
+#: Long chunks are encoded in parts cut in the middle of pauses, so that re-making one long unit keeps
+#: more than one core busy. Parts are joined frame by frame, as chunks are; each seam adds the
+#: encoder's delay and padding (25-50 ms) to a pause of at least QUIET_SECONDS. Every part is at least
+#: half of PART_SECONDS long; where the cuts fall depends on the audio only, never on the threads.
+PART_SECONDS = 10.0
+MAX_PARTS = 4
+QUIET = 1e-3
+"""Samples at or under this (-60 dBFS) count as pause."""
+QUIET_SECONDS = 0.1
+PARTS_IDENTITY = f"parts{PART_SECONDS:g}s{MAX_PARTS}"
 
+
+def part_cuts(x: np.ndarray, rate: int) -> list[int]:
+    """Where to cut `x` (samples at `rate`) into parts for encoding: the middles of pauses nearest
+    to equal shares, each part at least PART_SECONDS / 2 long. Empty for a short chunk."""
+    import numpy as np
+
+    n = len(x)
+    parts = min(MAX_PARTS, int(n / (rate * PART_SECONDS)))
+    if parts < 2:
+        return []
+    quiet = np.concatenate(([False], np.abs(x) <= QUIET, [False]))
+    edges = np.flatnonzero(quiet[1:] != quiet[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    middles = ((starts + ends) // 2)[ends - starts >= rate * QUIET_SECONDS]
+    shortest = rate * PART_SECONDS / 2
+    cuts: list[int] = []
+    for share in range(1, parts):
+        last = cuts[-1] if cuts else 0
+        fits = middles[(middles - last >= shortest) & (n - middles >= shortest)]
+        if len(fits):
+            cuts.append(int(fits[np.argmin(np.abs(fits - n * share // parts))]))
+    return cuts
+
+
+def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings, threads: int = 1) -> bytes:
+    """Encode mono float samples (-1..1) at `rate` to a bare CBR MP3 chunk in the episode's format.
+
+    With the in-process encoder, a long chunk is encoded in parts (part_cuts), on up to `threads`
+    threads (LAME and numpy let go of the GIL): the same bytes whatever `threads` is."""
     if _lameenc() is not None and audio.sample_rate in (rate, 2 * rate):
-        y = x if audio.sample_rate == rate else upsample2(x)
-        return _lame(_to_s16(y), audio)
+        from podrender.resample import upsample2
+
+        bounds = [0, *part_cuts(x, rate), len(x)]
+        pieces = [x[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+        def encode(piece: np.ndarray) -> bytes:
+            return _lame(_to_s16(piece if audio.sample_rate == rate else upsample2(piece)), audio)
+
+        return b"".join(_in_threads(encode, pieces, threads))
     return _ffmpeg_encode(_to_s16(x).tobytes(), rate, audio)
+
+
+def _in_threads(work: Callable[[np.ndarray], bytes], pieces: list[np.ndarray], threads: int) -> list[bytes]:
+    """`[work(p) for p in pieces]`, the longest pieces first, on up to `threads` threads (this one included)."""
+    out: list[bytes | None] = [None] * len(pieces)
+    queue = sorted(range(len(pieces)), key=lambda i: -len(pieces[i]))
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        while not failures:
+            with lock:
+                if not queue:
+                    return
+                i = queue.pop(0)
+            try:
+                out[i] = work(pieces[i])
+            except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+                failures.append(exc)
+
+    helpers = [threading.Thread(target=drain, daemon=True) for _ in range(min(threads, len(pieces)) - 1)]
+    for helper in helpers:
+        helper.start()
+    drain()
+    for helper in helpers:
+        helper.join()
+    if failures:
+        raise failures[0]
+    return [piece for piece in out if piece is not None]
 
 
 def _to_s16(x: np.ndarray) -> np.ndarray:

@@ -108,10 +108,16 @@ def measure_codec_gain(audio: AudioSettings) -> float:
 
 
 def make_chunk(
-    unit: Unit, audio: AudioSettings, cache_root: Path, codec_gain: float = 0.0, scratch: Path | None = None
+    unit: Unit,
+    audio: AudioSettings,
+    cache_root: Path,
+    codec_gain: float = 0.0,
+    scratch: Path | None = None,
+    threads: int = 1,
 ) -> dict[str, Any]:
     """Build, store and describe the chunk for `unit`. `codec_gain` is `measure_codec_gain(audio)`;
-    `scratch` is a folder the caller removes, so a killed worker leaves nothing behind."""
+    `scratch` is a folder the caller removes, so a killed worker leaves nothing behind; `threads`
+    may encode a long chunk's parts at once (cores no other worker uses; the bytes are the same)."""
     engine = get_engine(unit.voice.engine)
     work = Path(tempfile.mkdtemp(prefix="unit-", dir=scratch))
     try:
@@ -122,7 +128,7 @@ def make_chunk(
     result = level(x, pcm.rate, audio.loudness - codec_gain, audio.true_peak)
     pause = np.zeros(int(round(pcm.rate * unit.pause_ms / 1000)))
     y = np.concatenate((result.samples, pause))
-    blob = encode_samples(y, pcm.rate, audio)
+    blob = encode_samples(y, pcm.rate, audio, threads)
     frames = count_frames(blob)
     if frames.sample_rate != audio.sample_rate:
         raise EngineError(f"encoder wrote {frames.sample_rate} Hz instead of {audio.sample_rate} Hz")

@@ -116,9 +116,11 @@ def _fulfil(order: Order, conn: _Pipe) -> None:
         get_engine(name).preload([u.voice for u in units if u.voice.engine == name])
     prepare_workers()
     gain = codec_gain(order.audio)
+    # Fewer units than cores (an edit re-made): each worker may encode its chunk's parts on the idle ones.
+    threads = max(1, order.jobs // len(order.tasks))
 
     def work(task: Task) -> dict[str, Any]:
-        return make_chunk(order.units[task.id], order.audio, order.cache_root, gain, order.scratch)
+        return make_chunk(order.units[task.id], order.audio, order.cache_root, gain, order.scratch, threads)
 
     def done(task: Task, meta: dict[str, Any]) -> None:
         conn.send(("done", task.id, meta))
