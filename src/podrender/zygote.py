@@ -101,7 +101,9 @@ def _get_ready() -> None:
         from podrender.synthesize import prepare_workers
 
         prepare_workers()
-        get_engine(DEFAULT_ENGINE).preload([])  # the engine most renders use; others load with the order
+        engine = get_engine(DEFAULT_ENGINE)  # the engine most renders use; others load with the order
+        engine.preload([])
+        engine.start_for_workers()
     except Exception:  # noqa: BLE001, S110 - only a head start; fulfil() raises the real error
         pass
 

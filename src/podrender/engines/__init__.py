@@ -127,6 +127,10 @@ class Engine(ABC):
         """Import what `synthesize` needs, in the parent, so forked workers start warm; `voices` are
         the settings the coming units use. Must not initialize anything that breaks across fork."""
 
+    def start_for_workers(self) -> None:
+        """Start the engine in a process that only forks workers and never speaks itself (the zygote),
+        when a started engine survives fork and its workers' output is the same as from a fresh start."""
+
     def missing(self) -> str | None:
         """How to install what this engine needs when it is not installed (a pip command), else None."""
         return None
