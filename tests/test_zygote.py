@@ -177,3 +177,50 @@ def test_no_process_to_spare_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 1, result.output
     assert result.output.strip() == "Error: cannot start the worker processes (Resource temporarily unavailable)"
     assert not (tmp_path / "out.mp3").exists()
+
+
+def _in_fork(fn: Callable[[], str]) -> str:
+    """`fn()` in a forked child (which may fork again itself); its string result."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.write(writer, fn().encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        out = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_workers_of_a_started_espeak_speak_as_fresh_ones() -> None:
+    """The zygote starts espeak (start_for_workers) before forking: the audio must not change."""
+    import hashlib
+
+    from podrender.engines import VoiceSettings, get_engine
+
+    engine = get_engine("pyttsx3")
+    engine.preload()
+    said = [
+        ("gmw/en-us+f3", "The tide comes in twice a day, 42 minutes later each time."),
+        ("roa/fr", "La marée monte deux fois par jour."),
+        ("gmw/en-gb-x-rp+m3", "Quite so; the moon does most of the work."),
+    ]
+
+    def speak(voice: str, text: str) -> Callable[[], str]:
+        def run() -> str:
+            pcm = engine.synthesize(text, VoiceSettings("pyttsx3", voice, rate=160, pitch=40), Path("."))
+            return hashlib.sha256(pcm.samples).hexdigest()
+
+        return run
+
+    fresh = [_in_fork(speak(v, t)) for v, t in said]
+
+    def started() -> str:
+        engine.start_for_workers()
+        return ",".join(_in_fork(speak(v, t)) for v, t in said)
+
+    assert _in_fork(started).split(",") == fresh
+    assert len(set(fresh)) == 3 and all(len(h) == 64 for h in fresh)
