@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     prepared = prepare(read_script(args.script), config, source=str(args.script))
     plan = prepared.plan
     engine = get_engine(config.engine)
-    engine.preload()  # as podrender does before forking its workers
+    engine.preload()  # as podrender's zygote does before forking its workers
+    engine.start_for_workers()
     if args.stages:
         import numpy  # noqa: F401 - as podrender does before forking
 
