@@ -12,6 +12,7 @@ from conftest import DECODE_RATE, decode, ebur128, median_pitch
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
+from podrender import encode
 from podrender.cli import cli
 
 SCRIPT = """\
@@ -186,20 +187,36 @@ tells them which coast they are looking at.
 """
 
 
-def test_the_episode_is_the_same_whatever_the_jobs(tmp_path: Path) -> None:
+def test_the_episode_is_the_same_whatever_the_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With more cores than units, a worker encodes its long chunk's parts on several threads: same bytes."""
     (tmp_path / "long.txt").write_text(LONG_TURN, encoding="utf-8")
     slow = VOICES.replace('rp+m7", rate: 185', 'rp+m7", rate: 110')  # Brook speaks slowly
     (tmp_path / "voices.yaml").write_text(slow, encoding="utf-8")
-    outs = []
-    for jobs in ("1", "8"):  # 3 units: one thread each, then two each
-        out = tmp_path / f"jobs{jobs}.mp3"
+
+    def render(name: str, *extra: str) -> tuple[bytes, dict]:
+        out = tmp_path / f"{name}.mp3"
         args = ["render", str(tmp_path / "long.txt"), "--voices", str(tmp_path / "voices.yaml"), "-o", str(out)]
-        result = CliRunner().invoke(cli, [*args, "--jobs", jobs, "--cache-dir", str(tmp_path / f"c{jobs}"), "-q"])
+        result = CliRunner().invoke(cli, [*args, *extra, "--cache-dir", str(tmp_path / f"c-{name}"), "-q"])
         assert result.exit_code == 0, result.output
-        outs.append(out.read_bytes())
-    assert outs[0] == outs[1]
-    manifest = json.loads((tmp_path / "jobs8.json").read_text())
+        return out.read_bytes(), json.loads(out.with_suffix(".json").read_text())
+
+    one, _ = render("jobs1", "--jobs", "1")  # 3 units: one thread each
+    eight, manifest = render("jobs8", "--jobs", "8")  # two threads each
+    assert one == eight
     (brook,) = [t for t in manifest["turns"] if t["speaker"] == "Brook"]
     assert len(brook["spoken"]) <= 400  # one unit (plan.UNIT_SOFT_MAX_CHARS) ...
     assert brook["end_ms"] - brook["start_ms"] > 2 * 10_000  # ... long enough to be encoded in parts
+
+    # The same unit encoded whole (the workers fork from this process, patched): the seams lengthen
+    # pauses, so the parts' chunk is longer, and the turn's end_ms (where the engine's audio ends)
+    # moves with them: its distance to the last sound (an independent decoder's) stays the same.
+    monkeypatch.setattr(encode, "MAX_PARTS", 1)
+    _, whole = render("whole")
+    (brook_whole,) = [t for t in whole["turns"] if t["speaker"] == "Brook"]
+    assert manifest["duration_ms"] > whole["duration_ms"] + 40
+
+    def tail_ms(name: str, turn: dict) -> float:
+        audio = decode(tmp_path / f"{name}.mp3")
+        return turn["end_ms"] - np.flatnonzero(np.abs(audio) > 0.01)[-1] * 1000 / DECODE_RATE
+
+    assert tail_ms("jobs8", brook) == pytest.approx(tail_ms("whole", brook_whole), abs=10)

@@ -151,7 +151,12 @@ def part_cuts(x: np.ndarray, rate: int) -> list[int]:
 
 
 def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings, threads: int = 1) -> bytes:
-    """Encode mono float samples (-1..1) at `rate` to a bare CBR MP3 chunk in the episode's format.
+    """Encode mono float samples (-1..1) at `rate` to a bare CBR MP3 chunk in the episode's format."""
+    return b"".join(blob for blob, _ in encode_parts(x, rate, audio, threads))
+
+
+def encode_parts(x: np.ndarray, rate: int, audio: AudioSettings, threads: int = 1) -> list[tuple[bytes, int]]:
+    """encode_samples as its parts: each part's MP3 bytes and how many samples of `x` it holds.
 
     With the in-process encoder, a long chunk is encoded in parts (part_cuts), on up to `threads`
     threads (LAME and numpy let go of the GIL): the same bytes whatever `threads` is."""
@@ -164,8 +169,8 @@ def encode_samples(x: np.ndarray, rate: int, audio: AudioSettings, threads: int 
         def encode(piece: np.ndarray) -> bytes:
             return _lame(_to_s16(piece if audio.sample_rate == rate else upsample2(piece)), audio)
 
-        return b"".join(_in_threads(encode, pieces, threads))
-    return _ffmpeg_encode(_to_s16(x).tobytes(), rate, audio)
+        return list(zip(_in_threads(encode, pieces, threads), map(len, pieces), strict=True))
+    return [(_ffmpeg_encode(_to_s16(x).tobytes(), rate, audio), len(x))]
 
 
 def _in_threads(work: Callable[[np.ndarray], bytes], pieces: list[np.ndarray], threads: int) -> list[bytes]:

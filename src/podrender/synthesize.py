@@ -15,7 +15,7 @@ import numpy as np
 
 from podrender.audio import AudioSettings
 from podrender.cache import Cache, Facts
-from podrender.encode import count_frames, encode_mp3, encode_samples, encoder_identity
+from podrender.encode import count_frames, encode_mp3, encode_parts, encoder_identity
 from podrender.engines import Pcm, get_engine
 from podrender.errors import EngineError
 from podrender.loudness import level
@@ -128,8 +128,11 @@ def make_chunk(
     result = level(x, pcm.rate, audio.loudness - codec_gain, audio.true_peak)
     pause = np.zeros(int(round(pcm.rate * unit.pause_ms / 1000)))
     y = np.concatenate((result.samples, pause))
-    blob = encode_samples(y, pcm.rate, audio, threads)
+    parts = encode_parts(y, pcm.rate, audio, threads)
+    blob = b"".join(part for part, _ in parts)
     frames = count_frames(blob)
+    # A seam between parts adds the encoder's delay and padding to a pause: what follows comes later.
+    seams = sum(count_frames(part).samples / frames.sample_rate - n / pcm.rate for part, n in parts[:-1])
     if frames.sample_rate != audio.sample_rate:
         raise EngineError(f"encoder wrote {frames.sample_rate} Hz instead of {audio.sample_rate} Hz")
     pause_blocks = int(round(unit.pause_ms / 100))
@@ -138,7 +141,7 @@ def make_chunk(
         "frames": frames.frames,
         "samples_per_frame": frames.samples_per_frame,
         "sample_rate": frames.sample_rate,
-        "speech_ms": round(len(x) * 1000 / pcm.rate),
+        "speech_ms": round((len(x) / pcm.rate + seams) * 1000),
         "engine_rate": pcm.rate,
         "gain_db": round(result.gain_db, 3),
         "loudness": round(result.loudness + codec_gain, 3),
