@@ -54,6 +54,9 @@ def _spelled(code: int) -> bool:
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+MADV_HUGEPAGE = 14
+#: Heap that workers' arrays will come from, marked for 2 MB pages before they fork (see below).
+HUGE_HEAP_BYTES = 28 << 20
 
 
 def prepare_workers() -> None:
@@ -62,6 +65,12 @@ def prepare_workers() -> None:
     glibc serves large arrays with fresh mmaps and returns them on free, so every temporary array a
     fresh worker makes is paid for again in page faults (measured: most of levelling's time was
     system time). Raising the mmap and trim thresholds lets freed arrays be reused.
+
+    A fresh worker still touches every page of its heap for the first time: about 4,700 faults of
+    4 kB each per unit of the sample. The heap those arrays will come from is grown here, untouched,
+    and marked for transparent huge pages (the mark is inherited by fork; the pages are not shared,
+    as this process never touches them): a worker then faults in 2 MB at a time. Measured over the
+    sample's units in fresh forks: 184,000 -> 53,000 faults, system time 0.60 s -> 0.38 s.
     """
     if _PREPARED:
         return
@@ -76,7 +85,31 @@ def prepare_workers() -> None:
     except (OSError, AttributeError):
         pass
     warm_up()
+    _huge_heap()
     _PREPARED.append(True)
+
+
+def _huge_heap() -> None:
+    """Grow the heap by HUGE_HEAP_BYTES without touching it, and ask for huge pages there."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype = ctypes.c_void_p
+        libc.malloc.argtypes = [ctypes.c_size_t]
+        libc.free.argtypes = [ctypes.c_void_p]
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        block = libc.malloc(HUGE_HEAP_BYTES)
+        if not block:
+            return
+        huge = 2 << 20
+        start = (block + huge - 1) & ~(huge - 1)
+        end = (block + HUGE_HEAP_BYTES) & ~(huge - 1)
+        if end > start:
+            libc.madvise(start, end - start, MADV_HUGEPAGE)  # a kernel without THP says no: nothing lost
+        libc.free(block)  # back to the heap's free top (the trim threshold keeps it), for the workers
+    except (OSError, AttributeError):
+        pass
 
 
 _PREPARED: list[bool] = []
