@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -393,3 +394,26 @@ def test_spoken_text_is_total_and_leaves_no_digit_outside_phonemes(text: str) ->
     outside = re.sub(r"\[\[[^\[\]\n]*\]\]", "", out)
     assert not re.search(r"\d", outside), out
     assert not re.search("[\U000f0000-\U000ffffd]", out)
+
+
+def _num2words_english(value: int, to: str) -> str:
+    """num2words' English without its 'and', hyphens and commas: what podrender's words must equal."""
+    from num2words import num2words
+
+    text = str(num2words(value, to=to)).replace("-", " ").replace(",", "")
+    return re.sub(r"\band\b\s*", "", text).strip()
+
+
+def test_number_words_are_num2words_english() -> None:
+    from podrender.normalize.numerals import cardinal, ordinal, year
+
+    rng = random.Random(7)
+    values = [*range(0, 1200), *(rng.randrange(10 ** rng.randint(4, 33)) for _ in range(1500))]
+    values += [10**k for k in range(33)] + [10**k - 1 for k in range(1, 34)]
+    for value in values:
+        assert cardinal(value) == _num2words_english(value, "cardinal"), value
+        assert ordinal(value) == _num2words_english(value, "ordinal"), value
+        assert cardinal(-value) == _num2words_english(-value, "cardinal"), value
+    for value in [*range(-120, 120), *range(990, 2120), 9999, 10000, 10001, 12345]:
+        assert year(value) == _num2words_english(value, "year"), value
+    assert cardinal(10**33) == "one " + " ".join(["zero"] * 33)  # beyond the short scale: digit by digit

@@ -1,4 +1,4 @@
-"""Numbers read as words, with num2words: dates, times, currency, percentages, ranges, decades, years,
+"""Numbers read as words: dates, times, currency, percentages, ranges, decades, years,
 ordinals, fractions, versions, cardinals and decimals.
 
 The rules, in the order they run (each turns digits into words, so a later rule never sees them):
@@ -26,13 +26,13 @@ The rules, in the order they run (each turns digits into words, so a later rule 
   whatever digits are left (glued to punctuation) are read as whole numbers, so no digit reaches the engine
 - digits glued to letters are separated first (`GPT-3`, `MP3` → "GPT three", "MP three")
 
-Words are American style: no "and" inside numbers ("one hundred five"), no hyphens ("twenty one").
+Words are American style: no "and" inside numbers ("one hundred five"), no hyphens ("twenty one"): what
+num2words' English says with those taken out (tests/test_normalize.py compares them).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -88,33 +88,70 @@ _SCALES = {
 _DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
 
-def num2words(value: Any, to: str = "cardinal") -> str:
-    """num2words' English, imported when a number is first read: most renders find every spoken form
-    in the memo (podrender.memo) and need no numbers read at all."""
-    from num2words import num2words as english
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")  # fmt: skip
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+#: Short scale, as num2words' English has it, up to what a 33-digit number needs; largest first.
+_SCALE_WORDS = tuple(
+    (10 ** (3 * i), name)
+    for i, name in reversed(list(enumerate(
+        ("thousand", "million", "billion", "trillion", "quadrillion", "quintillion", "sextillion", "septillion",
+         "octillion", "nonillion"),
+        start=1,
+    )))
+)  # fmt: skip
+_ORDINAL_WORD = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+            "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
 
-    return str(english(value, to=to))
 
-
-def _words(text: str) -> str:
-    """num2words English, American style: no 'and' inside numbers, no hyphens or commas."""
-    text = text.replace("-", " ").replace(",", "")
-    return re.sub(r"\band\b\s*", "", text).strip()
+def _hundreds(n: int) -> list[str]:
+    """1..999 in words."""
+    words = [_ONES[n // 100], "hundred"] if n >= 100 else []
+    n %= 100
+    if n >= 20:
+        words.append(_TENS[n // 10])
+        n %= 10
+    if n:
+        words.append(_ONES[n])
+    return words
 
 
 def cardinal(value: int) -> str:
-    """12 → "twelve", -3 → "minus three"."""
-    return _words(num2words(value))
+    """12 → "twelve", -3 → "minus three", 105 → "one hundred five": num2words' English, American style
+    (no 'and', no hyphens or commas). Written here: importing num2words loads its 50 languages (25-35
+    ms), paid by every render that reads a number afresh. From 10^33 on, digit by digit."""
+    if value < 0:
+        return "minus " + cardinal(-value)
+    if value >= 1000 * _SCALE_WORDS[0][0]:
+        return " ".join(_ONES[int(d)] for d in str(value))
+    if value == 0:
+        return "zero"
+    words: list[str] = []
+    for size, name in _SCALE_WORDS:
+        if value >= size:
+            words += [*_hundreds(value // size), name]
+            value %= size
+    return " ".join(words + _hundreds(value)) if value else " ".join(words)
 
 
 def ordinal(value: int) -> str:
     """21 → "twenty first"."""
-    return _words(num2words(value, to="ordinal"))
+    if value < 0:
+        return "minus " + ordinal(-value)
+    *words, last = cardinal(value).split()
+    regular = (last[:-1] + "ie" if last.endswith("y") else last) + "th"  # twentieth, hundredth
+    return " ".join([*words, _ORDINAL_WORD.get(last, regular)])
 
 
 def year(value: int) -> str:
     """2015 → "twenty fifteen", 2008 → "two thousand eight", 1905 → "nineteen oh five"."""
-    return _words(num2words(value, to="year"))
+    if value < 0:
+        return year(-value) + " BC"
+    high, low = divmod(value, 100)
+    if high == 0 or (high % 10 == 0 and low < 10) or high >= 100:
+        return cardinal(value)
+    tail = "hundred" if low == 0 else f"oh {cardinal(low)}" if low < 10 else cardinal(low)
+    return f"{cardinal(high)} {tail}"
 
 
 def number(written: str) -> str:
