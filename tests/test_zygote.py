@@ -224,3 +224,48 @@ def test_workers_of_a_started_espeak_speak_as_fresh_ones() -> None:
 
     assert _in_fork(started).split(",") == fresh
     assert len(set(fresh)) == 3 and all(len(h) == 64 for h in fresh)
+
+
+def _marked(marker: str) -> list[int]:
+    """Live processes whose environment holds `marker` (a command's whole tree, orphans included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["render", "{script}", "--voices", "{voices}", "-o", "{out}", "--cache-dir", "{cache}", "-q"], 0),
+        (["render", "--help"], 0),
+        (["render"], 2),  # a usage error: the early zygote is never taken
+        (["render", "{missing}", "--voices", "{voices}"], 1),
+    ],
+)
+def test_the_console_command_forks_the_zygote_first_and_leaves_nothing(
+    tmp_path: Path, args: list[str], status: int
+) -> None:
+    """`podrender render` (podrender.launch) forks the zygote before loading the CLI; whatever happens
+    next, no process of the command outlives it."""
+    import subprocess
+    import sys
+    import uuid
+
+    (tmp_path / "s.txt").write_text(SCRIPT, encoding="utf-8")
+    (tmp_path / "voices.yaml").write_text(VOICES, encoding="utf-8")
+    paths = {"script": tmp_path / "s.txt", "voices": tmp_path / "voices.yaml", "out": tmp_path / "e.mp3",
+             "cache": tmp_path / "c", "missing": tmp_path / "nope.txt"}  # fmt: skip
+    marker = f"PODRENDER_TEST_MARK={uuid.uuid4().hex}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    argv = [a.format(**paths) for a in args]
+    done = subprocess.run([sys.executable, "-m", "podrender", *argv], env=env, capture_output=True, text=True)
+    assert done.returncode == status, done.stderr
+    if status == 0 and "--help" not in argv:
+        assert paths["out"].stat().st_size > 0
+    _until(lambda: not _marked(marker), 5, "a process of the command outlived it")

@@ -1,3 +1,3 @@
-from podrender.cli import main
+from podrender.launch import main
 
 main()

@@ -139,14 +139,15 @@ def render(
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
     WebVTT and an SRT transcript and Markdown show notes."""
-    from podrender.zygote import Zygote
+    from podrender.zygote import Zygote, take_early
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bar: Any = None
     zygote: Zygote | None = None
     try:
-        # Before anything else: it loads the synthesis side on the other core while this process plans.
-        zygote = Zygote.start()
+        # Before anything else (the console command forks it before loading the CLI): it loads the
+        # synthesis side on the other core while this process plans.
+        zygote = take_early() or Zygote.start()
         from podrender.render import Progress, with_audio_overrides
         from podrender.render import render as do_render
 

@@ -268,6 +268,32 @@ class Zygote:
         self._reports.close()
 
 
+_EARLY: list[Zygote] = []
+
+
+def start_early() -> None:
+    """Fork a zygote now, for the render this process is about to run (podrender.launch); the render
+    takes it with `take_early()`. One not taken is stopped at exit. A failed fork is left for the
+    render, which tries again and reports it."""
+    import atexit
+
+    try:
+        _EARLY.append(Zygote.start())
+    except PodrenderError:
+        return
+    atexit.register(_stop_early)
+
+
+def take_early() -> Zygote | None:
+    """The zygote start_early forked, once; None when there is none."""
+    return _EARLY.pop() if _EARLY else None
+
+
+def _stop_early() -> None:
+    while _EARLY:
+        _EARLY.pop().close()
+
+
 def missing_tasks(units: Sequence[Unit], timeout: Callable[[Unit], float]) -> tuple[Task, ...]:
     """Tasks for `units`, longest first, so no worker is left with a long unit while the others sit idle."""
     ordered = sorted(units, key=lambda u: -len(u.text))
