@@ -33,7 +33,7 @@ from podrender.source import read_script
 
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
-PODRENDER = "podrender.cli:main"
+PODRENDER = "podrender.launch:main"
 
 #: Same-length replacements, so a long turn is cut into the same pieces before and after the edit.
 REPLACEMENTS: dict[int, tuple[str, str]] = {
@@ -740,7 +740,7 @@ def render_report(
         "- Wall time: `bench/measure.py` spawns the command and times it to its exit (process start and imports "
         "included). For b the wall column is the computed limit, not the wall time of limit.py.",
         "- CPU s: user + system time of the whole process tree (`RUSAGE_CHILDREN` of the wrapper).",
-        "- Peak RSS, *top process*: `bench/rss_entry.py` runs the entry point (`podrender.cli:main`, exactly what the "
+        "- Peak RSS, *top process*: `bench/rss_entry.py` runs the entry point (`podrender.launch:main`, exactly what the "
         "`podrender` console script calls, or naive.py / limit.py) and at exit records `getrusage(RUSAGE_SELF)`: "
         "podrender's parent process alone.",
         "- Peak RSS, *largest child*: `getrusage(RUSAGE_CHILDREN)` in that same process at exit: the largest peak "
