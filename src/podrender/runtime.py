@@ -7,11 +7,8 @@ Set PODRENDER_ESPEAK_LIBRARY / PODRENDER_FFMPEG to force a particular file.
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import importlib.util
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +64,8 @@ def _system_espeak() -> str | None:
 
 def load_espeak() -> EspeakLibrary:
     """Load libespeak-ng globally so pyttsx3's own dlopen finds this copy. Call before importing pyttsx3."""
+    import ctypes
+
     lib = espeak_library()
     if lib.data_path:
         os.environ["ESPEAK_DATA_PATH"] = lib.data_path
@@ -92,6 +91,9 @@ def ffmpeg() -> Ffmpeg:
         if not (os.path.isfile(forced) and os.access(forced, os.X_OK)):
             raise EncoderError(f"PODRENDER_FFMPEG={forced} is not an executable file")
         return Ffmpeg(forced, "PODRENDER_FFMPEG")
+    import importlib.util
+    import shutil
+
     if os.environ.get("PODRENDER_BUNDLED_FFMPEG") != "1":
         found = shutil.which("ffmpeg")
         if found:

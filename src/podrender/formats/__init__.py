@@ -11,15 +11,30 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import PurePath
+from types import ModuleType
 
 from podrender.config import Config
 from podrender.errors import ScriptError
-from podrender.formats import captions, markdown, plain, play, radio, structured, timestamped
+from podrender.formats import markdown, plain, play, radio, timestamped
 from podrender.formats.labeled import numbered_lines
 from podrender.formats.labels import find_label, known_keys
 from podrender.script import ParseOptions, Script
 
 Parser = Callable[[str, ParseOptions, str], Script]
+
+
+def _structured() -> ModuleType:
+    """The YAML/JSON parser, loaded when a script is one (it loads the schema checker: 10 ms)."""
+    from podrender.formats import structured
+
+    return structured
+
+
+def _captions() -> ModuleType:
+    """The WebVTT/SRT parser, loaded when a script is captions."""
+    from podrender.formats import captions
+
+    return captions
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,8 @@ FORMATS: dict[str, InputFormat] = {
     for f in (
         InputFormat("plain", "plain transcript: `Name: text`, narration, `## Chapter`",
                     lambda t, o, n: plain.parse(t, o)),
-        InputFormat("script", "structured script in YAML or JSON (script.schema.json)", structured.parse),
+        InputFormat("script", "structured script in YAML or JSON (script.schema.json)",
+                    lambda t, o, n: _structured().parse(t, o, n)),
         InputFormat("markdown", "Markdown: `# Title`, `## Chapter`, `**Name:** text`",
                     lambda t, o, n: markdown.parse(t, o)),
         InputFormat("timestamped", "timestamped transcript: `[00:01:23] Name: text`, `Name  00:12`",
@@ -43,8 +59,8 @@ FORMATS: dict[str, InputFormat] = {
                     lambda t, o, n: radio.parse(t, o)),
         InputFormat("play", "play or screenplay: a name in capitals alone on a line, the speech below",
                     lambda t, o, n: play.parse(t, o)),
-        InputFormat("vtt", "WebVTT captions", lambda t, o, n: captions.parse_vtt(t, o)),
-        InputFormat("srt", "SRT captions", lambda t, o, n: captions.parse_srt(t, o)),
+        InputFormat("vtt", "WebVTT captions", lambda t, o, n: _captions().parse_vtt(t, o)),
+        InputFormat("srt", "SRT captions", lambda t, o, n: _captions().parse_srt(t, o)),
     )
 }  # fmt: skip
 ALIASES = {"yaml": "script", "yml": "script", "json": "script", "md": "markdown", "qa": "radio",

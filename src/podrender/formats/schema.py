@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import json
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -21,6 +20,8 @@ _NULL = "tag:yaml.org,2002:null"
 
 def load_schema() -> dict[str, Any]:
     """The published schema of a structured script (src/podrender/formats/script.schema.json)."""
+    from importlib import resources  # 5 ms (tempfile, shutil, bz2, lzma): only YAML/JSON scripts need it
+
     text = resources.files("podrender.formats").joinpath("script.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
