@@ -262,3 +262,21 @@ def test_every_output_file_is_readable_by_others(tmp_path: Path, config) -> None
     assert "a.json" in names and "a.mp3" in names
     for name in names:
         assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_a_render_started_without_the_collector_turns_it_back_on(tmp_path: Path, config) -> None:
+    """podrender.launch turns the cyclic collector off for start-up; render() turns it on after planning,
+    with what start-up made frozen out of its reach. The episode is the same either way."""
+    import gc
+
+    with_collector = render(script(4), config, output=tmp_path / "a.mp3", cache_dir=tmp_path / "c1")
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        without = render(script(4), config, output=tmp_path / "b.mp3", cache_dir=tmp_path / "c2")
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert without.path.read_bytes() == with_collector.path.read_bytes()

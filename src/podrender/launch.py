@@ -4,14 +4,21 @@ Loading click, PyYAML and the CLI takes about 0.1 s here. A render's zygote (zyg
 that time on the other core to load numpy, LAME and espeak before the parent sends its order, so it
 is forked first; `podrender render` then takes it over (cli.render), and a command that never gets
 there (`render --help`, a usage error) stops it on the way out.
+
+The cyclic garbage collector is off while the command starts: loading modules creates many objects
+and no garbage, and each collection walks them all again. render() turns it back on once the
+episode is planned (and the zygote once it is ready), after moving everything made so far out of
+its reach (gc.freeze). Measured on a render with every chunk cached: 0.425 s -> 0.39 s (medians of 6).
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
 def main() -> None:
+    gc.disable()
     if sys.argv[1:2] == ["render"] and not {"-h", "--help"} & set(sys.argv[2:]):
         from podrender.zygote import start_early
 

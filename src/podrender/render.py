@@ -189,6 +189,7 @@ def render(
         cache.ensure()
         memo = stack.enter_context(SpokenMemo.in_cache(cache.root).active())
         prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
+        _collect_again()
         plan = prepared.plan
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
@@ -238,6 +239,16 @@ def render(
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
         return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)
+
+
+def _collect_again() -> None:
+    """Turn the cyclic garbage collector back on if start-up turned it off (podrender.launch), leaving
+    out of its reach what start-up and planning made: modules, the plan, nothing that is garbage."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _load_writers() -> None:

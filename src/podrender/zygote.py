@@ -15,6 +15,7 @@ the way out, and a parent that dies is an end of file for it.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -138,6 +139,9 @@ def _serve(orders: _Pipe, reports: _Pipe) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         _get_ready()
+        # Collections in the workers skip what they inherit: less work, and no page copied for it.
+        gc.freeze()
+        gc.enable()
         order = orders.recv()
         if order is None:
             return 0
