@@ -12,7 +12,7 @@ from conftest import DECODE_RATE, decode, ebur128, median_pitch
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from podrender import encode
+from podrender import encode, plan
 from podrender.cli import cli
 
 SCRIPT = """\
@@ -181,16 +181,15 @@ A Long Answer
 Ada: Tell me how the light works.
 
 Brook: The lamp sits inside a ring of glass prisms. Each prism bends the light a little, and together they \
-gather it into one narrow beam. The whole ring turns on a bath of mercury, so a small motor can move tonnes \
-of glass. Every lighthouse has its own rhythm of flashes. Sailors read that rhythm from their charts, and it \
-tells them which coast they are looking at.
+gather it into one narrow beam. Every lighthouse has its own rhythm of flashes. Sailors read that rhythm from \
+their charts.
 """
 
 
 def test_the_episode_is_the_same_whatever_the_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With more cores than units, a worker encodes its long chunk's parts on several threads: same bytes."""
     (tmp_path / "long.txt").write_text(LONG_TURN, encoding="utf-8")
-    slow = VOICES.replace('rp+m7", rate: 185', 'rp+m7", rate: 110')  # Brook speaks slowly
+    slow = VOICES.replace('rp+m7", rate: 185', 'rp+m7", rate: 90')  # Brook speaks slowly
     (tmp_path / "voices.yaml").write_text(slow, encoding="utf-8")
 
     def render(name: str, *extra: str) -> tuple[bytes, dict]:
@@ -204,7 +203,7 @@ def test_the_episode_is_the_same_whatever_the_jobs(tmp_path: Path, monkeypatch: 
     eight, manifest = render("jobs8", "--jobs", "8")  # two threads each
     assert one == eight
     (brook,) = [t for t in manifest["turns"] if t["speaker"] == "Brook"]
-    assert len(brook["spoken"]) <= 400  # one unit (plan.UNIT_SOFT_MAX_CHARS) ...
+    assert len(brook["spoken"]) <= 2 * plan.UNIT_MIN_CHARS  # one unit ...
     assert brook["end_ms"] - brook["start_ms"] > 2 * 10_000  # ... long enough to be encoded in parts
 
     # The same unit encoded whole (the workers fork from this process, patched): the seams lengthen

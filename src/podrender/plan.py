@@ -24,11 +24,11 @@ CHUNK_FORMAT = 1
 
 
 #: Turns longer than twice this are cut into pieces of at least this many characters...
-UNIT_MIN_CHARS = 200
+UNIT_MIN_CHARS = 150
 #: ...ending after a sentence whose checksum is divisible by this (about one sentence in three),
 UNIT_BOUNDARY_ODDS = 3
 #: ...or once they reach this length (the next checksum boundary puts later pieces back in step).
-UNIT_SOFT_MAX_CHARS = 400
+UNIT_SOFT_MAX_CHARS = 300
 
 
 def unit_pieces(text: str, max_chars: int) -> list[str]:
