@@ -6,7 +6,8 @@ Units (text and voice) come from `podrender.render.prepare`. Each unit is synthe
 `get_engine(...).synthesize(text, voice, workdir)` in a fresh forked process (as podrender's
 workers do), one after another; only the `synthesize` call is timed, inside the child. The PCM of
 all units, with each unit's pause, is then joined into one raw s16le file (not timed) and encoded
-once by ffmpeg with exactly podrender's encoder options (timed).
+by ffmpeg with exactly podrender's encoder options, as one whole; the fastest of three such encodes
+counts (ffmpeg's wall time for the same encode varies by half here from run to run).
 
     limit = (synthesis + encode) / cores
 
@@ -38,6 +39,9 @@ from podrender.plan import Unit
 from podrender.render import prepare
 from podrender.runtime import ffmpeg
 from podrender.source import read_script
+
+#: How many times the whole episode is encoded; the fastest counts.
+ENCODE_TRIES = 3
 
 
 def encoder_command(source: Path, in_rate: int, audio: AudioSettings, target: Path) -> list[str]:
@@ -157,9 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         audio_s = joined.stat().st_size / 2 / rate
 
         command = encoder_command(joined, rate, plan.audio, folder / "episode.mp3")
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        encode = time.perf_counter() - start
+        # The fastest of ENCODE_TRIES: the same encode took 2.7-4.6 s wall here from one run to the
+        # next with the same user CPU (2.8-3.1 s), the rest system time and waiting in ffmpeg's
+        # threaded pipeline. A slow encode would make the limit easy to meet; the fastest is the limit.
+        encodes = []
+        for _ in range(ENCODE_TRIES):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            encodes.append(time.perf_counter() - start)
+        encode = min(encodes)
 
     synthesis = sum(u["synthesize"] for u in per_unit)
     result: dict[str, Any] = {
@@ -169,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "synthesis_s": synthesis,
         "synthesis_loop_wall_s": loop_wall,
         "encode_s": encode,
+        "encode_tries_s": encodes,
         "encode_command": command,
         "limit_s": (synthesis + encode) / cores,
     }

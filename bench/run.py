@@ -694,7 +694,10 @@ def render_report(
         f"process, one after another; medians: synthesis (sum of the `synthesize` calls) "
         f"{_avg(limit_reports, lambda r: r['synthesis_s']):.2f} s (loop wall incl. forks "
         f"{_avg(limit_reports, lambda r: r['synthesis_loop_wall_s']):.2f} s), one ffmpeg encode of the whole "
-        f"episode {_avg(limit_reports, lambda r: r['encode_s']):.2f} s; limit = (synthesis + encode) / {cores}. "
+        f"episode {_avg(limit_reports, lambda r: r['encode_s']):.2f} s (each run's fastest of "
+        f"{len(limit_reports[0].get('encode_tries_s', [0]))}; all tries: "
+        f"{', '.join(f'{t:.2f}' for r in limit_reports for t in r.get('encode_tries_s', []))} s); "
+        f"limit = (synthesis + encode) / {cores}. "
         f"The RSS columns of b are those of limit.py's process tree.",
         f"- **c, cold**: fresh `--cache-dir` per repeat; {sample_units} units; wall time includes interpreter start "
         "and imports, listing the voices and measuring the codec gain (both cached for later runs).",
@@ -740,9 +743,9 @@ def render_report(
         "- Wall time: `bench/measure.py` spawns the command and times it to its exit (process start and imports "
         "included). For b the wall column is the computed limit, not the wall time of limit.py.",
         "- CPU s: user + system time of the whole process tree (`RUSAGE_CHILDREN` of the wrapper).",
-        "- Peak RSS, *top process*: `bench/rss_entry.py` runs the entry point (`podrender.launch:main`, exactly what the "
-        "`podrender` console script calls, or naive.py / limit.py) and at exit records `getrusage(RUSAGE_SELF)`: "
-        "podrender's parent process alone.",
+        "- Peak RSS, *top process*: `bench/rss_entry.py` runs the entry point (`podrender.launch:main`, exactly "
+        "what the `podrender` console script calls, or naive.py / limit.py) and at exit records "
+        "`getrusage(RUSAGE_SELF)`: podrender's parent process alone.",
         "- Peak RSS, *largest child*: `getrusage(RUSAGE_CHILDREN)` in that same process at exit: the largest peak "
         "RSS of any waited-for descendant (a worker, including the ffmpeg it ran; for a: pydub's ffmpeg). A forked "
         "worker's RSS includes pages it shares with the parent.",
