@@ -1,4 +1,4 @@
-"""The worker pool's `meanwhile` hook: the parent's own work overlaps with the workers'."""
+"""The worker pool: results come back per task, and a failure in the parent stops the workers."""
 
 from __future__ import annotations
 
@@ -21,31 +21,24 @@ def _worker(folder: Path, seconds: float = 0.3) -> Callable[[Task], int]:
     return work
 
 
-def test_meanwhile_runs_once_while_the_workers_run(tmp_path: Path) -> None:
-    calls: list[float] = []
+def test_every_task_reports_its_own_result(tmp_path: Path) -> None:
     done: dict[int, int] = {}
-
-    def meanwhile() -> None:
-        # The workers were forked before this runs: wait until one of them has really started.
-        deadline = time.monotonic() + 10
-        while not list(tmp_path.glob("started-*")):
-            assert time.monotonic() < deadline, "no worker started while meanwhile ran"
-            time.sleep(0.01)
-        assert not done, "meanwhile ran after a result came back"
-        calls.append(time.monotonic())
-
     tasks = [Task(i, f"task {i}", 30.0) for i in range(3)]
-    run_tasks(tasks, _worker(tmp_path), lambda t, r: done.update({t.id: r}), jobs=2, meanwhile=meanwhile)
-    assert len(calls) == 1
+    run_tasks(tasks, _worker(tmp_path), lambda t, r: done.update({t.id: r}), jobs=2)
     assert done == {0: 0, 1: 10, 2: 20}
+    assert len({(tmp_path / f"started-{i}").read_text() for i in range(3)}) == 3  # a process per task
 
 
-def test_an_error_in_meanwhile_stops_the_workers(tmp_path: Path) -> None:
-    def meanwhile() -> None:
+def test_an_error_in_the_parent_stops_the_workers(tmp_path: Path) -> None:
+    def done(task: Task, result: int) -> None:
         raise RuntimeError("the parent's own work failed")
 
-    tasks = [Task(i, f"task {i}", 30.0) for i in range(2)]
+    tasks = [Task(0, "quick", 30.0), Task(1, "slow", 30.0)]
+
+    def work(task: Task) -> int:
+        return _worker(tmp_path, seconds=0.1 if task.id == 0 else 60)(task)
+
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="own work failed"):
-        run_tasks(tasks, _worker(tmp_path, seconds=60), lambda t, r: None, jobs=2, meanwhile=meanwhile)
-    assert time.monotonic() - started < 30  # the 60-second workers were killed, not waited for
+        run_tasks(tasks, work, done, jobs=2)
+    assert time.monotonic() - started < 30  # the 60-second worker was killed, not waited for

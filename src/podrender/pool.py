@@ -79,17 +79,12 @@ def run_tasks(
     *,
     jobs: int,
     retries: int = 1,
-    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Run `work(task)` for every task in a fresh forked process, at most `jobs` at once.
 
     A task that fails is retried `retries` times in a fresh process. A task that keeps failing
     does not stop the others (their results are kept, so a later run resumes from them), unless
     failures pile up; the first failure is then raised as EngineError naming its task.
-
-    `meanwhile()` runs once in this process right after the first workers have started (never
-    before a fork, so it may start threads or import freely): the caller's own work that does
-    not need the results overlaps with the workers'.
     """
     import multiprocessing
     from multiprocessing.connection import Connection, wait
@@ -123,9 +118,6 @@ def run_tasks(
                 finally:
                     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
                 writer.close()
-            if meanwhile is not None:
-                todo, meanwhile = meanwhile, None
-                todo()
             soonest = min(deadline for _, _, deadline in running.values())
             ready = wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
             for conn in ready:
