@@ -145,11 +145,15 @@ def sub_block_energies(x: np.ndarray, rate: int, blocks: np.ndarray | None = Non
     return energies
 
 
-def _rescaled(energies: np.ndarray, gain_db: float, y: np.ndarray, limiter: np.ndarray, rate: int) -> np.ndarray:
+def _rescaled(
+    energies: np.ndarray, gain_db: float, y: np.ndarray, limiter: np.ndarray | None, rate: int
+) -> np.ndarray:
     """The sub-block energies of y = x * 10^(gain_db/20) * limiter, from x's `energies`: scaled where
-    the limiter left the signal alone, measured again on y only where it did not."""
-    step = int(round(rate * SUB_BLOCK_SECONDS))
+    the limiter (None: nowhere) left the signal alone, measured again on y only where it did not."""
     final = energies * 10 ** (gain_db / 10)
+    if limiter is None:
+        return final
+    step = int(round(rate * SUB_BLOCK_SECONDS))
     touched = np.flatnonzero(np.minimum.reduceat(limiter, np.arange(0, len(limiter), step)) < 1.0)
     if len(touched):
         final[touched] = sub_block_energies(y, rate, touched)
@@ -327,12 +331,12 @@ def level(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> 
             break
         gain_db += shortfall
     y, lim = attempt(gain_db)
-    final = _rescaled(energies, gain_db, y, lim, rate) if lim is not None else energies * 10 ** (gain_db / 10)
+    final = _rescaled(energies, gain_db, y, lim, rate)
     shortfall = target_lufs - integrated_loudness(final)
     if lim is not None and shortfall > 0.2 and gain_db < 30:
         gain_db += shortfall
         y, lim = attempt(gain_db)
-        final = _rescaled(energies, gain_db, y, lim, rate) if lim is not None else energies * 10 ** (gain_db / 10)
+        final = _rescaled(energies, gain_db, y, lim, rate)
     g = 10 ** (gain_db / 20)
     peak_env = env * g if lim is None else env * (g * lim)
     peak = float(peak_env.max(initial=0.0))

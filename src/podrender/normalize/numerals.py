@@ -91,17 +91,12 @@ _DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")  # fmt: skip
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SCALE_NAMES = ("thousand", "million", "billion", "trillion", "quadrillion", "quintillion", "sextillion",
+                "septillion", "octillion", "nonillion")  # fmt: skip
 #: Short scale, as num2words' English has it, up to what a 33-digit number needs; largest first.
-_SCALE_WORDS = tuple(
-    (10 ** (3 * i), name)
-    for i, name in reversed(list(enumerate(
-        ("thousand", "million", "billion", "trillion", "quadrillion", "quintillion", "sextillion", "septillion",
-         "octillion", "nonillion"),
-        start=1,
-    )))
-)  # fmt: skip
+_SCALE_WORDS = tuple((1000**i, name) for i, name in reversed(list(enumerate(_SCALE_NAMES, start=1))))
 _ORDINAL_WORD = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-            "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
+                 "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
 
 
 def _hundreds(n: int) -> list[str]:
