@@ -215,7 +215,7 @@ def render(
 @click.option(
     "--spoken", is_flag=True, help="Print exactly what each engine will be asked to say, turn by turn."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in the README).")
+@click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in docs/output-files.md).")
 @input_format_option
 def inspect(
     script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool, input_format: str | None

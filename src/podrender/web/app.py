@@ -612,7 +612,7 @@ def create_app(
 
     @app.get("/api/renders/{render_id}/manifest.json", tags=["podrender"], responses={404: {"model": ErrorOut}})
     async def manifest(render_id: str) -> FileResponse:
-        """The render's manifest (README: "Output files")."""
+        """The render's manifest (docs/output-files.md)."""
         found = jobs_queue.files(render_id)
         if found is None:
             raise not_found()
