@@ -158,8 +158,16 @@ def register(name: str, factory: Callable[[], Engine]) -> None:
     _REGISTRY[name] = factory
 
 
+ENTRY_POINT_GROUP = "podrender.engines"
+"""Packages add engines by declaring an entry point in this group: `name = "package.module:EngineClass"`."""
+
+_builtin_loaded = False
+_plugins_loaded = False
+
+
 def engine_names() -> list[str]:
     _load_builtin()
+    _load_plugins()
     return sorted(_REGISTRY)
 
 
@@ -168,6 +176,11 @@ def get_engine(name: str) -> Engine:
     _load_builtin()
     factory = _REGISTRY.get(name)
     if factory is None:
+        # Installed plugins are looked up only for a name that is not built in: a render with a
+        # built-in engine does not scan the installed packages' metadata.
+        _load_plugins()
+        factory = _REGISTRY.get(name)
+    if factory is None:
         hint = difflib.get_close_matches(name, list(_REGISTRY), n=1)
         extra = f" (did you mean '{hint[0]}'?)" if hint else f" (available: {', '.join(sorted(_REGISTRY))})"
         raise ConfigError(f"unknown engine '{name}'{extra}")
@@ -175,20 +188,39 @@ def get_engine(name: str) -> Engine:
 
 
 def _load_builtin() -> None:
-    if _REGISTRY:
+    global _builtin_loaded
+    if _builtin_loaded:
         return
+    _builtin_loaded = True
     # Each engine's module is imported when the engine is first asked for: a render that uses only
-    # espeak does not pay for Piper's imports.
-    register("pyttsx3", _lazy("pyttsx3_engine", "Pyttsx3Engine"))
-    register("piper", _lazy("piper_engine", "PiperEngine"))
-    register("fake", _lazy("fake", "FakeEngine"))
+    # espeak does not pay for Piper's imports. An engine registered earlier under the same name (a
+    # plugin, a test) keeps its place; the others are added beside it.
+    for name, module, cls in (
+        ("pyttsx3", "pyttsx3_engine", "Pyttsx3Engine"),
+        ("piper", "piper_engine", "PiperEngine"),
+        ("fake", "fake", "FakeEngine"),
+    ):
+        _REGISTRY.setdefault(name, _lazy(f"podrender.engines.{module}", cls))
+
+
+def _load_plugins() -> None:
+    """Register the engines that installed packages declare under ENTRY_POINT_GROUP (loaded when used)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        module, _, attr = ep.value.partition(":")
+        _REGISTRY.setdefault(ep.name, _lazy(module.strip(), attr.strip()))
 
 
 def _lazy(module: str, cls: str) -> Callable[[], Engine]:
     def factory() -> Engine:
         import importlib
 
-        engine: Engine = getattr(importlib.import_module(f"podrender.engines.{module}"), cls)()
+        engine: Engine = getattr(importlib.import_module(module), cls)()
         return engine
 
     return factory
