@@ -62,9 +62,9 @@ from wer import (  # noqa: E402
 import podrender  # noqa: E402
 from podrender.config import load_config  # noqa: E402
 from podrender.errors import PodrenderError  # noqa: E402
+from podrender.input.source import read_script  # noqa: E402
 from podrender.render import prepare  # noqa: E402
 from podrender.runtime import ffmpeg  # noqa: E402
-from podrender.source import read_script  # noqa: E402
 
 #: What the recognizer is run with; reported as is. Everything not listed is faster-whisper's default
 #: (beam_size=5, temperature fallback 0.0-1.0, condition_on_previous_text=True, default VAD parameters).

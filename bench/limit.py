@@ -32,13 +32,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from podrender.audio.encode import LAME_QUALITY
 from podrender.config import AudioSettings, load_config
-from podrender.encode import LAME_QUALITY
 from podrender.engines import get_engine
-from podrender.plan import Unit
+from podrender.input.source import read_script
 from podrender.render import prepare
 from podrender.runtime import ffmpeg
-from podrender.source import read_script
+from podrender.speech.plan import Unit
 
 #: How many times the whole episode is encoded; the fastest counts.
 ENCODE_TRIES = 3
@@ -60,10 +60,10 @@ def _stages(unit: Unit, samples: bytes, rate: int, audio: AudioSettings) -> dict
     """Time podrender's per-chunk steps after synthesis (mirrors synthesize.make_chunk)."""
     import numpy as np
 
-    from podrender.encode import count_frames, encode_samples
+    from podrender.audio.encode import count_frames, encode_samples
+    from podrender.audio.loudness import level
+    from podrender.audio.synthesize import check_audio
     from podrender.engines import Pcm
-    from podrender.loudness import level
-    from podrender.synthesize import check_audio
 
     t0 = time.perf_counter()
     x = check_audio(Pcm(samples, rate), unit.text, unit.voice.rate)
@@ -78,7 +78,7 @@ def _stages(unit: Unit, samples: bytes, rate: int, audio: AudioSettings) -> dict
     t4 = time.perf_counter()
     # For comparison only: the same chunk through an ffmpeg process of its own (podrender's encoder
     # before it moved in process, and still its fallback).
-    from podrender.encode import _ffmpeg_encode, _to_s16
+    from podrender.audio.encode import _ffmpeg_encode, _to_s16
 
     _ffmpeg_encode(_to_s16(y).tobytes(), rate, audio)
     t5 = time.perf_counter()
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stages:
         import numpy  # noqa: F401 - as podrender does before forking
 
-        from podrender.synthesize import prepare_workers
+        from podrender.audio.synthesize import prepare_workers
 
         prepare_workers()
 

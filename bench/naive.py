@@ -5,7 +5,7 @@
 One pyttsx3 engine in one process speaks every turn to a WAV file (save_to_file + runAndWait, then
 wait until the file is complete), pydub loads the WAVs and joins them with 400 ms pauses, and one
 pydub export writes a 64 kbit/s, 44.1 kHz mono MP3. Turns and speakers come from
-`podrender.script.parse`; each speaker gets the voice, rate and pitch voices.yaml gives it, exactly
+`podrender.input.script.parse`; each speaker gets the voice, rate and pitch voices.yaml gives it, exactly
 as podrender casts them (speakers missing from voices.yaml take the first unused fallback voice).
 No text clean-up, no levelling, no chapters, no cache.
 """
@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from podrender.config import Config, load_config
+from podrender.input.script import ParseOptions, parse
 from podrender.runtime import ffmpeg, load_espeak
-from podrender.script import ParseOptions, parse
 
 PAUSE_MS = 400
 

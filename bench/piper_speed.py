@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from podrender.engines import Engine, VoiceSettings, get_engine
-from podrender.normalize import spoken_text
-from podrender.pool import call_in_child
-from podrender.script import ParseOptions, parse
+from podrender.input.script import ParseOptions, parse
+from podrender.runner.pool import call_in_child
+from podrender.speech.normalize import spoken_text
 
 LOAD = """
 import time

@@ -1,11 +1,11 @@
 """Run a Python entry point in this process and record, at exit, its own peak RSS and the largest
 peak RSS among the children it waited for.
 
-    python bench/rss_entry.py OUT.json podrender.cli:main render SCRIPT ...
+    python bench/rss_entry.py OUT.json podrender.cli.main:main render SCRIPT ...
     python bench/rss_entry.py OUT.json bench/naive.py SCRIPT ...
 
 `module:function` is called the way a console script does (`sys.exit(function())`), so
-`rss_entry.py OUT podrender.cli:main ARGS` is the `podrender ARGS` command plus an exit hook: the
+`rss_entry.py OUT podrender.cli.main:main ARGS` is the `podrender ARGS` command plus an exit hook: the
 same interpreter start and the same imports. A path ending in .py is run as `__main__`.
 
 At exit, OUT gets `self_maxrss_kb` (`getrusage(RUSAGE_SELF)`: this process alone, i.e. the

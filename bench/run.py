@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from podrender.config import Config, load_config
-from podrender.script import ParseOptions, Script, match_label, parse
-from podrender.source import read_script
+from podrender.input.script import ParseOptions, Script, match_label, parse
+from podrender.input.source import read_script
 
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
-PODRENDER = "podrender.launch:main"
+PODRENDER = "podrender.runner.launch:main"
 
 #: Same-length replacements, so a long turn is cut into the same pieces before and after the edit.
 REPLACEMENTS: dict[int, tuple[str, str]] = {
@@ -251,7 +251,7 @@ def machine_description(voices: Path) -> list[tuple[str, str]]:
 
     from podrender.engines import get_engine
     from podrender.engines.pyttsx3_engine import espeak_version
-    from podrender.pool import call_in_child
+    from podrender.runner.pool import call_in_child
     from podrender.runtime import espeak_library, ffmpeg
 
     cpu = "unknown"
@@ -743,7 +743,7 @@ def render_report(
         "- Wall time: `bench/measure.py` spawns the command and times it to its exit (process start and imports "
         "included). For b the wall column is the computed limit, not the wall time of limit.py.",
         "- CPU s: user + system time of the whole process tree (`RUSAGE_CHILDREN` of the wrapper).",
-        "- Peak RSS, *top process*: `bench/rss_entry.py` runs the entry point (`podrender.launch:main`, exactly "
+        "- Peak RSS, *top process*: `bench/rss_entry.py` runs the entry point (`podrender.runner.launch:main`, exactly "
         "what the `podrender` console script calls, or naive.py / limit.py) and at exit records "
         "`getrusage(RUSAGE_SELF)`: podrender's parent process alone.",
         "- Peak RSS, *largest child*: `getrusage(RUSAGE_CHILDREN)` in that same process at exit: the largest peak "

@@ -5,7 +5,7 @@
 Each (variant, setting) speaks four sentences, each in a fresh worker process (as a render does);
 the median pitch of each is measured (bench/pitch.py, the rule of tests/conftest.py) and averaged.
 The output is the MEASURED_HZ table of src/podrender/engines/pyttsx3_engine.py, followed by each
-row's worst difference from what podrender.contrast predicts now. Takes about a minute.
+row's worst difference from what podrender.speech.distinct predicts now. Takes about a minute.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pitch import median_pitch  # noqa: E402
 
 from podrender.engines import VoiceSettings, get_engine  # noqa: E402
-from podrender.pool import call_in_child  # noqa: E402
 from podrender.render import load_catalog  # noqa: E402
+from podrender.runner.pool import call_in_child  # noqa: E402
 
 SENTENCES = (
     "Good evening. Did the lamp keep turning all night? The gears complained a little, but the light never stopped.",

@@ -1,4 +1,4 @@
-"""Casting for contrast (podrender.contrast): every pair of speakers can be told apart.
+"""Casting for contrast (podrender.speech.distinct): every pair of speakers can be told apart.
 
 The rule: two speakers are distinct when their voices differ in gender or their median pitches differ
 by at least 20 %. The unit tests check the cast's predictions with the real espeak-ng voice data; the
@@ -17,15 +17,15 @@ import pytest
 from click.testing import CliRunner
 from conftest import DECODE_RATE, decode, median_pitch
 
-from podrender.cast import Cast, Role, build_cast
-from podrender.cli import cli
+from podrender.cli.main import cli
 from podrender.config import Config, load_config, parse_config
-from podrender.contrast import DISTINCT_RATIO, Heard, distinct
 from podrender.engines import VoiceSettings, get_engine
-from podrender.pool import call_in_child
+from podrender.engines.catalog import Catalog
+from podrender.input.script import ParseOptions, Script, parse
 from podrender.render import load_catalog
-from podrender.script import ParseOptions, Script, parse
-from podrender.voices import Catalog
+from podrender.runner.pool import call_in_child
+from podrender.speech.cast import Cast, Role, build_cast
+from podrender.speech.distinct import DISTINCT_RATIO, Heard, distinct
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ("Ann", "Ben", "Cat", "Dan", "Eve", "Fay", "Gus", "Hal")
@@ -184,7 +184,7 @@ def test_same_voice_without_pitch_knowledge_warns() -> None:
 
 
 def test_same_model_with_another_speaker_id_is_not_the_same_voice() -> None:
-    from podrender.contrast import clash_warnings
+    from podrender.speech.distinct import clash_warnings
 
     voices = {
         "Ann": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=0),

@@ -1,11 +1,11 @@
-"""Chapter choice: podrender.chapters."""
+"""Chapter choice: podrender.speech.chapters."""
 
 from __future__ import annotations
 
 import pytest
 
-from podrender.chapters import MAX_TITLE, ChapterPlan, build_chapters, question_title, shorten
-from podrender.script import parse
+from podrender.input.script import parse
+from podrender.speech.chapters import MAX_TITLE, ChapterPlan, build_chapters, question_title, shorten
 
 INTERVIEW = """Kitchen Talk
 

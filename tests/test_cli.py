@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from podrender.cli import cli
+from podrender.cli.main import cli
 
 SCRIPT = "Garden Talk\n\nIris: What grows best in shade?\n\nOwen: Ferns, mostly. And moss.\n\nNote: bring gloves.\n"
 VOICES = "speakers:\n  Iris: {voice: en-us+f3}\n  Owen: {voice: en-us+m3, aliases: [Owen B]}\n"
@@ -130,7 +130,7 @@ ERRORS = {
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_user_mistakes_give_one_clear_line_and_exit_1(tmp_path: Path, name: str) -> None:
-    from podrender.encode import _lameenc
+    from podrender.audio.encode import _lameenc
     from podrender.runtime import ffmpeg
 
     ffmpeg.cache_clear()

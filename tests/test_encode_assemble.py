@@ -1,4 +1,4 @@
-"""Encoding chunks (podrender.encode) and writing the tagged episode (podrender.assemble)."""
+"""Encoding chunks (podrender.audio.encode) and writing the tagged episode (podrender.output.assemble)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 
-from podrender.assemble import MAX_CHAPTERS, build_tag, write_atomic
+from podrender.audio.encode import FrameCount, count_frames, decode_mp3, encode_mp3
 from podrender.config import AudioSettings, Episode
-from podrender.encode import FrameCount, count_frames, decode_mp3, encode_mp3
 from podrender.errors import EncoderError, OutputError
-from podrender.timeline import TimedChapter
+from podrender.output.assemble import MAX_CHAPTERS, build_tag, write_atomic
+from podrender.output.timeline import TimedChapter
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 

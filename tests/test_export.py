@@ -19,13 +19,13 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 
-from podrender.cli import OUTPUT_FORMATS
+from podrender.cli.main import OUTPUT_FORMATS
 from podrender.config import Episode, parse_config
 from podrender.errors import OutputError
-from podrender.export import FORMAT_NAMES, FORMATS, ffmetadata, format_for, vorbis_chapter_clock
+from podrender.output.export import FORMAT_NAMES, FORMATS, ffmetadata, format_for, vorbis_chapter_clock
+from podrender.output.timeline import TimedChapter
 from podrender.render import render
 from podrender.runtime import ffmpeg
-from podrender.timeline import TimedChapter
 
 VOICES = """\
 engine: fake

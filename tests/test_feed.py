@@ -14,9 +14,9 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from podrender.cli import cli
+from podrender.cli.main import cli
 from podrender.config import parse_config
-from podrender.feed import podcast_guid
+from podrender.output.feed import podcast_guid
 from podrender.render import render
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

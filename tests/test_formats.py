@@ -1,4 +1,4 @@
-"""Input formats (podrender.formats): detection, each parser, the schema check, and inline pauses."""
+"""Input formats (podrender.input.formats): detection, each parser, the schema check, and inline pauses."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 
 from podrender.config import parse_config
 from podrender.errors import ConfigError, ScriptError
-from podrender.formats import FORMATS, detect, parse_options, parse_script, resolve_name, with_script_voices
-from podrender.formats.labels import find_label, speaker_key
-from podrender.formats.pause import split_pauses, strip_pauses
-from podrender.formats.schema import load_schema
-from podrender.script import ParseOptions, Script
-from podrender.source import read_script
+from podrender.input.formats import FORMATS, detect, parse_options, parse_script, resolve_name, with_script_voices
+from podrender.input.formats.labels import find_label, speaker_key
+from podrender.input.formats.pause import split_pauses, strip_pauses
+from podrender.input.formats.schema import load_schema
+from podrender.input.script import ParseOptions, Script
+from podrender.input.source import read_script
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 OPTIONS = ParseOptions(qa={"Q": "Host", "A": "Guest"})

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DECODE_RATE, decode
 
-from podrender.cli import cli
+from podrender.cli.main import cli
 from podrender.config import parse_config
 from podrender.render import prepare, render
 

@@ -26,10 +26,10 @@ from podrender.cache import Cache
 from podrender.config import parse_config
 from podrender.engines import get_engine
 from podrender.errors import ConfigError, EngineError, ScriptError, VoiceError
-from podrender.pool import Task, run_tasks
+from podrender.input.script import parse
+from podrender.input.source import decode_script, read_script
 from podrender.render import prepare, render
-from podrender.script import parse
-from podrender.source import decode_script, read_script
+from podrender.runner.pool import Task, run_tasks
 
 FAKE = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n  Narrator: fake/mid\n"
 
@@ -147,7 +147,7 @@ def test_planning_time_grows_linearly_with_the_script() -> None:
 
 
 def test_script_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
-    from podrender.source import MAX_SCRIPT_BYTES
+    from podrender.input.source import MAX_SCRIPT_BYTES
 
     path = tmp_path / "huge.txt"
     with path.open("wb") as f:

@@ -8,8 +8,8 @@ import pytest
 
 from podrender.config import load_config, parse_config
 from podrender.errors import ConfigError
-from podrender.normalize import apply_lexicon, spoken_text
 from podrender.render import prepare
+from podrender.speech.normalize import apply_lexicon, spoken_text
 
 # --- case rule -------------------------------------------------------------------------------------------
 

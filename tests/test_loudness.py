@@ -1,4 +1,4 @@
-"""Loudness per BS.1770 (podrender.loudness) and the pure-Python gating in podrender.timeline."""
+"""Loudness per BS.1770 (podrender.audio.loudness) and the pure-Python gating in podrender.output.timeline."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from podrender import loudness
-from podrender.loudness import (
+from podrender.audio import loudness
+from podrender.audio.loudness import (
     ENCODER_MARGIN_DB,
     integrated_loudness,
     level,
@@ -16,7 +16,7 @@ from podrender.loudness import (
     sub_block_energies,
     true_peak_db,
 )
-from podrender.timeline import gated_loudness
+from podrender.output.timeline import gated_loudness
 
 # A full-scale 997 Hz sine reads -3.01 LUFS (BS.1770-4, table 1 / the -0.691 offset).
 FULL_SCALE_SINE_LUFS = -3.01

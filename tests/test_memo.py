@@ -1,4 +1,4 @@
-"""Spoken forms remembered between renders (podrender.memo)."""
+"""Spoken forms remembered between renders (podrender.speech.memo)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from podrender import memo as memo_module
 from podrender.config import parse_config
-from podrender.memo import SpokenMemo, normalizer_stamp
-from podrender.normalize import spoken, spoken_text
 from podrender.render import render
+from podrender.speech import memo as memo_module
+from podrender.speech.memo import SpokenMemo, normalizer_stamp
+from podrender.speech.normalize import spoken, spoken_text
 
 VOICES = """\
 engine: fake

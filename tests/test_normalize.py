@@ -1,4 +1,4 @@
-"""What the engine is asked to say: podrender.normalize."""
+"""What the engine is asked to say: podrender.speech.normalize."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podrender.normalize import apply_lexicon, sentences, split_for_engine, spoken_text
+from podrender.speech.normalize import apply_lexicon, sentences, split_for_engine, spoken_text
 
 # --- URLs, e-mail, handles ----------------------------------------------------------------------------
 
@@ -366,7 +366,7 @@ def test_no_digit_reaches_the_engine() -> None:
 
 
 def test_pronounceable_rule() -> None:
-    from podrender.normalize.words import acronym, pronounceable
+    from podrender.speech.normalize.words import acronym, pronounceable
 
     assert [w for w in ("NASA", "NATO", "UNESCO", "CERN", "SCUBA", "IKEA") if pronounceable(w)] == [
         "NASA", "NATO", "UNESCO", "CERN", "SCUBA", "IKEA",
@@ -405,7 +405,7 @@ def _num2words_english(value: int, to: str) -> str:
 
 
 def test_number_words_are_num2words_english() -> None:
-    from podrender.normalize.numerals import cardinal, ordinal, year
+    from podrender.speech.normalize.numerals import cardinal, ordinal, year
 
     rng = random.Random(7)
     values = [*range(0, 1200), *(rng.randrange(10 ** rng.randint(4, 33)) for _ in range(1500))]

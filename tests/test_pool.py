@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from podrender.pool import Task, run_tasks
+from podrender.runner.pool import Task, run_tasks
 
 
 def _worker(folder: Path, seconds: float = 0.3) -> Callable[[Task], int]:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from podrender.config import Config, parse_config
 from podrender.errors import PodrenderError, ScriptError
-from podrender.normalize import _is_emoji, split_for_engine, spoken_text
-from podrender.script import ParseOptions, parse
+from podrender.input.script import ParseOptions, parse
+from podrender.speech.normalize import _is_emoji, split_for_engine, spoken_text
 
 # No example database: nothing is written outside tmp_path, and runs do not depend on earlier ones.
 FAST = settings(max_examples=150, deadline=None, database=None)

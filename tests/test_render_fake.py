@@ -265,7 +265,7 @@ def test_every_output_file_is_readable_by_others(tmp_path: Path, config) -> None
 
 
 def test_a_render_started_without_the_collector_turns_it_back_on(tmp_path: Path, config) -> None:
-    """podrender.launch turns the cyclic collector off for start-up; render() turns it on after planning,
+    """podrender.runner.launch turns the cyclic collector off for start-up; render() turns it on after planning,
     with what start-up made frozen out of its reach. The episode is the same either way."""
     import gc
 

@@ -12,8 +12,9 @@ from conftest import DECODE_RATE, decode, ebur128, median_pitch
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from podrender import encode, plan
-from podrender.cli import cli
+from podrender.audio import encode
+from podrender.cli.main import cli
+from podrender.speech import plan
 
 SCRIPT = """\
 Night Shift at the Lighthouse

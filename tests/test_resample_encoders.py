@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import decode, ebur128
 
-from podrender import encode
-from podrender.cli import cli
+from podrender.audio import encode
+from podrender.audio.encode import count_frames, decode_mp3, encode_samples, encoder_identity, encoder_name
+from podrender.audio.resample import upsample2
+from podrender.cli.main import cli
 from podrender.config import AudioSettings
-from podrender.encode import count_frames, decode_mp3, encode_samples, encoder_identity, encoder_name
-from podrender.resample import upsample2
 
 
 def tone(freq: float, rate: int = 22050, seconds: float = 1.0, amplitude: float = 0.5) -> np.ndarray:
@@ -119,7 +119,7 @@ def test_a_real_render_with_each_encoder(which_encoder: str, tmp_path: Path) -> 
 
 
 def test_the_cache_key_names_the_resampler_in_use() -> None:
-    from podrender import resample
+    from podrender.audio import resample
 
     assert encode.RESAMPLER_IDENTITY == resample.IDENTITY
 

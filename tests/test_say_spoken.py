@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from mutagen.wave import WAVE
 
-from podrender.cli import cli
+from podrender.cli.main import cli
 from podrender.runtime import ffmpeg
 
 VOICES = """\

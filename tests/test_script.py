@@ -1,4 +1,4 @@
-"""The plain transcript parser (podrender.script) and the byte decoder (podrender.source)."""
+"""The plain transcript parser (podrender.input.script) and the byte decoder (podrender.input.source)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 import pytest
 
 from podrender.errors import ScriptError
-from podrender.script import ParseOptions, Script, Turn, match_label, parse
-from podrender.source import decode_script, read_script
+from podrender.input.script import ParseOptions, Script, Turn, match_label, parse
+from podrender.input.source import decode_script, read_script
 
 
 def spoken(script: Script) -> list[Turn]:

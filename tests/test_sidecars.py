@@ -14,11 +14,20 @@ from click.testing import CliRunner
 from conftest import DECODE_RATE, decode
 from mutagen.id3 import ID3
 
-from podrender.cli import cli
+from podrender.cli.main import cli
 from podrender.config import parse_config
 from podrender.errors import OutputError
+from podrender.output.sidecars import (
+    SIDECARS,
+    Cue,
+    EpisodeText,
+    find_links,
+    md_escape,
+    parse_sidecars,
+    srt_text,
+    vtt_text,
+)
 from podrender.render import render
-from podrender.sidecars import SIDECARS, Cue, EpisodeText, find_links, md_escape, parse_sidecars, srt_text, vtt_text
 
 VOICES = """\
 engine: fake
@@ -302,8 +311,8 @@ def test_the_script_is_never_overwritten_by_a_sidecar(tmp_path: Path) -> None:
 
 
 def test_cues_show_the_words_as_written_where_the_plan_cut_them(tmp_path: Path) -> None:
+    from podrender.output.sidecars import cue_texts
     from podrender.render import prepare
-    from podrender.sidecars import cue_texts
 
     long = " ".join(f"Sentence {n} is about NLP. It costs ${n} in 20{n:02d}, per **Dr. Smith**." for n in range(12))
     text = f"Host: It costs $5 in 2026. [pause 1s] Then *NLP* and `model.fit()`.\n\nGuest: {long}\n"

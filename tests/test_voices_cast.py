@@ -1,17 +1,17 @@
-"""Voice catalogs (podrender.voices) and casting speakers (podrender.cast)."""
+"""Voice catalogs (podrender.engines.catalog) and casting speakers (podrender.speech.cast)."""
 
 from __future__ import annotations
 
 import pytest
 
-from podrender.cast import build_cast
-from podrender.chapters import build_chapters
 from podrender.config import parse_config
 from podrender.engines import VoiceInfo
+from podrender.engines.catalog import Catalog, UnknownVoice
 from podrender.engines.fake import FakeEngine
 from podrender.errors import ConfigError, VoiceError
-from podrender.script import ParseOptions, parse
-from podrender.voices import Catalog, UnknownVoice
+from podrender.input.script import ParseOptions, parse
+from podrender.speech.cast import build_cast
+from podrender.speech.chapters import build_chapters
 
 ESPEAK_LIKE = Catalog(
     "pyttsx3",

@@ -24,8 +24,8 @@ from mutagen.id3 import ID3  # noqa: E402
 
 from podrender.config import parse_config  # noqa: E402
 from podrender.errors import ConfigError  # noqa: E402
+from podrender.output.castsheet import cast_sheet  # noqa: E402
 from podrender.render import prepare  # noqa: E402
-from podrender.sheet import cast_sheet  # noqa: E402
 from podrender.web.app import create_app, parse_range  # noqa: E402
 from podrender.web.jobs import ID_PATTERN, STOPPED, write_status  # noqa: E402
 
@@ -521,13 +521,14 @@ def test_finished_renders_survive_a_restart(tmp_path: Path) -> None:
 def test_serve_command_and_lazy_imports() -> None:
     from click.testing import CliRunner
 
-    from podrender.cli import cli
+    from podrender.cli.main import cli
 
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--host" in result.output and "127.0.0.1" in result.output and "--output-dir" in result.output
     probe = (
-        "import sys, podrender.cli, podrender.render; print([m for m in ('fastapi', 'uvicorn') if m in sys.modules])"
+        "import sys, podrender.cli.main, podrender.render; "
+        "print([m for m in ('fastapi', 'uvicorn') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

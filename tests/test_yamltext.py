@@ -7,8 +7,8 @@ import yaml
 
 from podrender.config import Config, parse_config
 from podrender.errors import PodrenderError
-from podrender.formats import parse_options, parse_script
-from podrender.yamltext import Loader
+from podrender.input.formats import parse_options, parse_script
+from podrender.yamlnodes import Loader
 
 BREAKERS = ["\x85", "\u2028", "\u2029"]
 

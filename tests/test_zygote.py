@@ -14,7 +14,7 @@ import pytest
 from podrender.config import parse_config
 from podrender.errors import CacheError, EngineError, PodrenderError
 from podrender.render import prepare, turn_timeout
-from podrender.zygote import Order, Zygote, _rebuild, missing_tasks
+from podrender.runner.zygote import Order, Zygote, _rebuild, missing_tasks
 
 VOICES = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n"
 SCRIPT = "Ann: Hello there, this is the first turn.\n\nBen: And this is the second one, a little longer.\n"
@@ -162,7 +162,7 @@ def test_no_process_to_spare_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
 
     from click.testing import CliRunner
 
-    from podrender.cli import cli
+    from podrender.cli.main import cli
 
     def fork() -> int:
         raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
@@ -251,7 +251,7 @@ def _marked(marker: str) -> list[int]:
 def test_the_console_command_forks_the_zygote_first_and_leaves_nothing(
     tmp_path: Path, args: list[str], status: int
 ) -> None:
-    """`podrender render` (podrender.launch) forks the zygote before loading the CLI; whatever happens
+    """`podrender render` (podrender.runner.launch) forks the zygote before loading the CLI; whatever happens
     next, no process of the command outlives it."""
     import subprocess
     import sys

@@ -1,3 +1,3 @@
-from podrender.launch import main
+from podrender.runner.launch import main
 
 main()

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import yaml
 
-from podrender.audio import AudioSettings
+from podrender.audio.settings import AudioSettings
 from podrender.errors import ConfigError
-from podrender.yamltext import Loader, unreadable_yaml
+from podrender.yamlnodes import Loader, unreadable_yaml
 
 T = TypeVar("T")
 

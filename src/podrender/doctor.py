@@ -117,7 +117,7 @@ def _espeak_checks() -> Iterator[Check]:
 def _encoder_checks(config: Config) -> Iterator[Check]:
     """ffmpeg (it decodes, and makes the other audio formats), then the MP3 encoder, which is
     in-process LAME unless that is missing or PODRENDER_ENCODER=ffmpeg asks for ffmpeg."""
-    from podrender.encode import encoder_name
+    from podrender.audio.encode import encoder_name
 
     ffmpeg_checks = list(_ffmpeg_checks())
     yield from ffmpeg_checks
@@ -157,7 +157,7 @@ def _encode_tone(config: Config) -> str:
     import math
     import struct
 
-    from podrender.encode import count_frames, encode_mp3
+    from podrender.audio.encode import count_frames, encode_mp3
 
     audio = config.audio
     rate = 22050

@@ -14,20 +14,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from podrender.audio.encode import encoder_identity
 from podrender.cache import Cache, Facts, default_cache_dir
-from podrender.cast import Cast, build_cast
-from podrender.chapters import ChapterPlan, build_chapters
 from podrender.config import AudioSettings, Config
-from podrender.encode import encoder_identity
 from podrender.engines import Engine, get_engine
+from podrender.engines.catalog import Catalog
 from podrender.errors import OutputError, ScriptError
-from podrender.formats import parse_options, parse_script, with_script_voices
-from podrender.memo import SpokenMemo
-from podrender.plan import RenderPlan, Unit, make_plan
-from podrender.script import Script
-from podrender.timeline import Timeline, build_timeline
-from podrender.voices import Catalog
-from podrender.zygote import Order, Zygote, missing_tasks
+from podrender.input.formats import parse_options, parse_script, with_script_voices
+from podrender.input.script import Script
+from podrender.output.timeline import Timeline, build_timeline
+from podrender.runner.zygote import Order, Zygote, missing_tasks
+from podrender.speech.cast import Cast, build_cast
+from podrender.speech.chapters import ChapterPlan, build_chapters
+from podrender.speech.memo import SpokenMemo
+from podrender.speech.plan import RenderPlan, Unit, make_plan
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def prepare(
     input_format: str | None = None,
 ) -> Prepared:
     """Parse, cast, choose chapters and plan units. No audio is made. The input format is detected
-    from `source`'s extension and the text unless `input_format` names it (podrender.formats)."""
+    from `source`'s extension and the text unless `input_format` names it (podrender.input.formats)."""
     script = parse_script(text, parse_options(config), name=source, input_format=input_format)
     config = with_script_voices(config, script)
     engine = get_engine(config.engine)
@@ -174,14 +174,14 @@ def render(
     zygote: Zygote | None = None,
 ) -> RenderResult:
     """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
-    its manifest and the chosen sidecars (all of podrender.sidecars.SIDECARS when None); returns what was made.
+    its manifest and the chosen sidecars (all of podrender.output.sidecars.SIDECARS when None); returns what was made.
 
     `zygote`: one the caller started earlier (and closes); by default render starts its own."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
         # First: the zygote loads the synthesis side on another core while this process plans.
         zygote = zygote or stack.enter_context(closing(Zygote.start()))
-        from podrender.export import format_for
-        from podrender.sidecars import SIDECARS, check_paths, sidecar_paths
+        from podrender.output.export import format_for
+        from podrender.output.sidecars import SIDECARS, check_paths, sidecar_paths
 
         fmt = format_for(output_format, output)
         kinds = SIDECARS if sidecars is None else tuple(sidecars)
@@ -204,16 +204,16 @@ def render(
         def meanwhile() -> None:  # while the workers speak: what does not need their chunks
             _load_writers()
             if extra:
-                from podrender.sidecars import cue_texts
+                from podrender.output.sidecars import cue_texts
 
                 early["cues"] = cue_texts(prepared)
 
         metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, meanwhile)
         timeline = build_timeline(plan, metas)
-        from podrender.assemble import build_tag, folder_lock, write_atomic
-        from podrender.export import export_audio, lossy_bitrate
-        from podrender.manifest import add_outputs, build_manifest, write_manifest
-        from podrender.sidecars import episode_text, write_sidecars
+        from podrender.output.assemble import build_tag, folder_lock, write_atomic
+        from podrender.output.export import export_audio, lossy_bitrate
+        from podrender.output.manifest import add_outputs, build_manifest, write_manifest
+        from podrender.output.sidecars import episode_text, write_sidecars
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
         cached = {u.index: u.key not in made for u in plan.units}
@@ -242,7 +242,7 @@ def render(
 
 
 def _collect_again() -> None:
-    """Turn the cyclic garbage collector back on if start-up turned it off (podrender.launch), leaving
+    """Turn the cyclic garbage collector back on if start-up turned it off (podrender.runner.launch), leaving
     out of its reach what start-up and planning made: modules, the plan, nothing that is garbage."""
     import gc
 
@@ -256,7 +256,7 @@ def _load_writers() -> None:
     import importlib
 
     for module in ("assemble", "export", "manifest"):
-        importlib.import_module(f"podrender.{module}")
+        importlib.import_module(f"podrender.output.{module}")
 
 
 def _chunks(

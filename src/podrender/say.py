@@ -21,7 +21,7 @@ import numpy as np
 from podrender.config import Config
 from podrender.engines import Pcm, get_engine
 from podrender.errors import ConfigError, EngineError, OutputError, ScriptError
-from podrender.plan import Unit
+from podrender.speech.plan import Unit
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ def default_output(speaker: str, output_dir: Path = Path("output")) -> Path:
 
 def say(text: str, speaker: str, config: Config, output: Path | None = None) -> Said:
     """Render `text` in `speaker`'s voice to a WAV file (default `default_output(speaker)`)."""
-    from podrender.loudness import level
-    from podrender.pool import Task, run_tasks
+    from podrender.audio.loudness import level
     from podrender.render import prepare
+    from podrender.runner.pool import Task, run_tasks
 
     name = speaker_name(config, speaker)
     line = re.sub(r"\s+", " ", text).strip()
@@ -118,7 +118,7 @@ def say(text: str, speaker: str, config: Config, output: Path | None = None) -> 
 
 def _speak(unit: Unit) -> Pcm:
     """Runs in a worker: synthesize one unit and check it as a render does."""
-    from podrender.synthesize import check_audio
+    from podrender.audio.synthesize import check_audio
 
     engine = get_engine(unit.voice.engine)
     with tempfile.TemporaryDirectory(prefix="podrender-say-") as work:

@@ -65,7 +65,7 @@ class Pyttsx3Engine(Engine):
         return f"pyttsx3-{_pyttsx3_stamp()}|{lib.source}|{os.path.basename(lib.path)}|{stamp}"
 
     def voices(self) -> list[VoiceInfo]:
-        from podrender.pool import call_in_child
+        from podrender.runner.pool import call_in_child
 
         rows: list[tuple[str, str, tuple[str, ...], str | None]] = call_in_child(_list_voices, timeout=30.0)
         return [VoiceInfo(*row) for row in rows]
@@ -240,7 +240,7 @@ RANGE_WEIGHT = 0.80
 #: this machine by `python bench/voice_pitch.py` (espeak-ng from espeakng-loader, base voice gmw/en-us,
 #: rate 170, mean of four sentences; other English base voices measured within 2 %). They replace the
 #: formula above for these variants, whose residuals are systematic (up to 7 % for male variants at low
-#: settings). Changing them or the weights: bump podrender.voices.CATALOG_FORMAT (catalogs are
+#: settings). Changing them or the weights: bump podrender.engines.catalog.CATALOG_FORMAT (catalogs are
 #: remembered per machine).
 MEASURED_SETTINGS = (15, 35, 50, 65, 80, 95)
 MEASURED_HZ = {

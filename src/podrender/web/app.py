@@ -559,7 +559,7 @@ def create_app(
     async def inspect(request: Request) -> dict[str, Any]:
         """The cast sheet, as `podrender inspect --json` prints it: speakers and voices, turns,
         chapters, skipped lines, warnings. No audio is made."""
-        from podrender.sheet import cast_sheet
+        from podrender.output.castsheet import cast_sheet
 
         req = await read_render_request(request, settings)
         prepared = await run_in_threadpool(check_request, req)

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 from podrender.cache import atomic_write, default_cache_dir
 from podrender.config import Config, SpeakerConfig, parse_config
 from podrender.errors import EngineError, PodrenderError, ScriptError, VoiceError
-from podrender.source import decode_script
+from podrender.input.source import decode_script
 
 if TYPE_CHECKING:
+    from podrender.engines.catalog import Catalog
     from podrender.render import Prepared
-    from podrender.voices import Catalog
 
 #: Job ids are `secrets.token_urlsafe(16)`: 22 characters of A-Z a-z 0-9 - _.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -198,8 +198,8 @@ def check_request(request: RenderRequest) -> Prepared:
     voices.yaml is read first (its mistakes name it), then the pickers' voices (PickerError), then
     the script is prepared with the merged voices, exactly as `podrender inspect` does.
     """
+    from podrender.engines.catalog import UnknownVoice
     from podrender.render import prepare
-    from podrender.voices import UnknownVoice
 
     config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
     catalog = catalog_for(config.engine)

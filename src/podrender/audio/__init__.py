@@ -1,0 +1,1 @@
+"""One unit to one checked, levelled, encoded chunk: synthesis, loudness, resampling, encoding."""

@@ -1,0 +1,1 @@
+"""The podrender command: click, over the public API."""

@@ -1,0 +1,455 @@
+"""The command line: builds the objects, makes one library call, prints the result.
+
+Only this module imports click. Library errors become one `Error: ...` line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from podrender import __version__
+from podrender.config import CHAPTER_POLICIES, Config, load_config
+from podrender.errors import PodrenderError
+
+DEFAULT_VOICES = Path("voices.yaml")
+#: Kept here so `--help` does not import the exporter; tests check it equals podrender.output.export.FORMAT_NAMES.
+OUTPUT_FORMATS = ("mp3", "m4b", "wav", "flac", "opus")
+
+
+def _config(voices: Path | None) -> Config:
+    if voices is None and DEFAULT_VOICES.is_file():
+        voices = DEFAULT_VOICES
+    return load_config(voices)
+
+
+def _fail(exc: PodrenderError) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def _clock(ms: int) -> str:
+    s = int(round(ms / 1000))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _read(script: Path) -> str:
+    from podrender.input.source import read_script
+
+    return read_script(script)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="podrender")
+def cli() -> None:
+    """Turn a written conversation into a chaptered podcast episode (MP3)."""
+
+
+def _input_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A usage error (exit 2) for an input format podrender does not know."""
+    if value is None:
+        return None
+    from podrender.input.formats import resolve_name
+
+    try:
+        return resolve_name(value)
+    except PodrenderError as exc:
+        raise click.BadParameter(exc.detail) from None
+
+
+def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...] | None:
+    """A usage error (exit 2) for a sidecar podrender does not make; None for all of them."""
+    if value == "all":
+        return None  # render's default, without importing the writers before the zygote starts
+    from podrender.output.sidecars import parse_sidecars
+
+    try:
+        return parse_sidecars(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+input_format_option = click.option(
+    "--input-format", "input_format", metavar="NAME", callback=_input_format,
+    help="Read SCRIPT as this input format instead of detecting it: plain, script (YAML/JSON), markdown, "
+    "timestamped, radio (also Q&A), play, vtt or srt.",
+)  # fmt: skip
+
+voices_option = click.option(
+    "--voices", "voices", type=click.Path(path_type=Path, dir_okay=False),
+    help="voices.yaml mapping speakers to voices (default: ./voices.yaml if present).",
+)  # fmt: skip
+
+
+@cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@voices_option
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path),
+    help="Episode file to write (.mp3, or .m4b/.wav/.flac/.opus, which also sets --format).",
+)  # fmt: skip
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for <slug-of-title>.<format> when -o is not given.",
+)
+@click.option(
+    "--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy (default: voices.yaml, else host)."
+)
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: number of CPUs).")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Chunk cache folder.")
+@click.option("--no-cache", is_flag=True, help="Make every chunk afresh and keep none.")
+@click.option("--bitrate", type=int, help="MP3 bitrate in kbit/s (default 64).")
+@click.option("--sample-rate", type=int, help="Output sample rate in Hz (default 44100).")
+@click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@input_format_option
+@click.option(
+    "--format", "output_format", type=click.Choice(OUTPUT_FORMATS),
+    help="Audio format of the episode (default: mp3, or what -o's suffix says). m4b/opus/flac/wav are made "
+    "from the MP3 stream, with chapters where the container holds them.",
+)  # fmt: skip
+@click.option(
+    "--sidecars", metavar="LIST", default="all", show_default=True, callback=_sidecars,
+    help="Files to write beside the episode: a comma-separated list of chapters (Podcasting 2.0 JSON), "
+    "vtt, srt, notes (Markdown show notes); or all, or none.",
+)  # fmt: skip
+def render(
+    script: Path,
+    voices: Path | None,
+    output: Path | None,
+    output_dir: Path,
+    chapters: str | None,
+    jobs: int | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    bitrate: int | None,
+    sample_rate: int | None,
+    channels: int | None,
+    quiet: bool,
+    input_format: str | None,
+    output_format: str | None,
+    sidecars: tuple[str, ...] | None,
+) -> None:
+    """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
+    WebVTT and an SRT transcript and Markdown show notes."""
+    from podrender.runner.zygote import Zygote, take_early
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bar: Any = None
+    zygote: Zygote | None = None
+    try:
+        # Before anything else (the console command forks it before loading the CLI): it loads the
+        # synthesis side on the other core while this process plans.
+        zygote = take_early() or Zygote.start()
+        from podrender.render import Progress, with_audio_overrides
+        from podrender.render import render as do_render
+
+        config = _config(voices)
+        audio = with_audio_overrides(config.audio, bitrate=bitrate, sample_rate=sample_rate, channels=channels)
+        text = _read(script)
+        show_bar = not quiet and sys.stderr.isatty()
+
+        def progress(p: Progress) -> None:
+            nonlocal bar
+            if not show_bar:
+                return
+            if bar is None:
+                bar = click.progressbar(length=p.total, label="Rendering turns", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+
+        result = do_render(
+            text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
+            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
+            output_format=output_format, sidecars=sidecars, zygote=zygote,
+        )  # fmt: skip
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted; nothing was written. Chunks made so far are cached.", err=True)
+        sys.exit(130)
+    finally:
+        if zygote is not None:
+            zygote.close()
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if quiet:
+        return
+    for warning in result.prepared.cast.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    for line, why in result.prepared.plan.dropped:
+        click.echo(f"Warning: line {line}: {why}", err=True)
+    m = result.manifest
+    size = result.path.stat().st_size
+    beside = [result.manifest_path.name, *(p.name for p in result.sidecars.values())]
+    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {', '.join(beside)}")
+    loud = m["loudness"]
+    click.echo(
+        f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "
+        f"{result.hits} of {result.hits + result.misses} chunks from the cache"
+    )
+    counts: dict[str, int] = {}
+    for t in m["turns"]:
+        counts[t["speaker"]] = counts.get(t["speaker"], 0) + 1
+    click.echo("  speakers:")
+    for s in m["speakers"]:
+        if counts.get(s["name"]):
+            note = " (fallback)" if s["fallback"] else ""
+            click.echo(f"    {s['name']:<16} {s['voice']:<22} {counts[s['name']]:>3} turns{note}")
+    click.echo(f"  chapters ({len(m['chapters'])}):")
+    for c in m["chapters"]:
+        click.echo(f"    {_clock(c['start_ms']):>7}  {c['title']}")
+
+
+@cli.command()
+@click.argument("script", type=click.Path(path_type=Path))
+@voices_option
+@click.option("--chapters", type=click.Choice(CHAPTER_POLICIES), help="Chapter policy to preview.")
+@click.option(
+    "--spoken", is_flag=True, help="Print exactly what each engine will be asked to say, turn by turn."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the cast sheet as JSON (shape in docs/output-files.md).")
+@input_format_option
+def inspect(
+    script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool, input_format: str | None
+) -> None:
+    """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
+    from podrender.output.castsheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
+    from podrender.render import prepare
+
+    try:
+        config = _config(voices)
+        prepared = prepare(_read(script), config, source=str(script), policy=chapters, input_format=input_format)
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    if spoken:
+        said = spoken_sheet(prepared)
+        click.echo(json.dumps(said, indent=2, ensure_ascii=False) if as_json else format_spoken(said))
+        return
+    sheet = cast_sheet(prepared)
+    click.echo(json.dumps(sheet, indent=2, ensure_ascii=False) if as_json else format_sheet(sheet))
+
+
+@cli.command("say")
+@click.argument("text")
+@click.option("--speaker", help="Who says it: a speaker or alias in voices.yaml (default: the narrator).")
+@voices_option
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    help="WAV file to write (default: output/say-<speaker>.wav).",
+)  # fmt: skip
+def say_command(text: str, speaker: str | None, voices: Path | None, output: Path | None) -> None:
+    """Say TEXT in a speaker's voice and write it to a WAV file (a preview of one line)."""
+    from podrender.say import say
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        config = _config(voices)
+        said = say(text, speaker if speaker is not None else config.narrator, config, output)
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted; nothing was written.", err=True)
+        sys.exit(130)
+    click.echo(f"Wrote {said.path} ({said.seconds:.1f} s, {said.sample_rate} Hz, {said.loudness} LUFS)")
+    click.echo(f"  {said.speaker} ({said.voice}) said:")
+    for piece in said.texts:
+        click.echo(f"    {piece}")
+
+
+@cli.command("voices")
+@voices_option
+@click.option("--engine", "engine_name", help="List this engine's voices (default: voices.yaml's engine), e.g. piper.")
+@click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
+def list_voices(voices: Path | None, engine_name: str | None, as_json: bool) -> None:
+    """List the voices the engine offers (id, name, languages, gender)."""
+    from podrender.engines import engine_names, get_engine
+    from podrender.render import load_catalog
+
+    try:
+        engine = get_engine(engine_name or _config(voices).engine)
+        hint = engine.missing()
+        if hint:
+            raise click.ClickException(f"engine '{engine.name}' is not installed: {hint}")
+        catalog = load_catalog(engine)
+        others = [get_engine(n) for n in engine_names() if n not in (engine.name, "fake")]
+        others = [e for e in others if e.missing() is None]
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps({
+            "engine": catalog.engine,
+            "voices": [{"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender}
+                       for v in catalog.voices],
+            "variants": list(catalog.variants),
+        }, indent=2, ensure_ascii=False))  # fmt: skip
+        return
+    for v in catalog.voices:
+        click.echo(f"{v.id:<28} {v.name:<36} {','.join(v.languages):<16} {v.gender or ''}")
+    if catalog.variants:
+        click.echo(f"\nVariants, appended with '+' (e.g. {catalog.voices[0].id}+f3): " + " ".join(catalog.variants))
+    if engine.name == "piper":
+        click.echo("\nUse one under a speaker: `engine: piper` and `model: NAME` (or the path of a .onnx voice).")
+    for other in others:
+        click.echo(f"\nAlso installed: engine '{other.name}' (podrender voices --engine {other.name})")
+
+
+@cli.group()
+def cache() -> None:
+    """Look at or empty the chunk cache."""
+
+
+@cache.command("info")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder.")
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is and how much it holds."""
+    from podrender.cache import Cache, default_cache_dir
+
+    info = Cache(cache_dir or default_cache_dir()).info()
+    click.echo(f"{info.path}\n{info.entries} chunks, {info.bytes / 1e6:.1f} MB of {info.max_bytes / 1e9:.1f} GB")
+
+
+@cache.command("clear")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder.")
+def cache_clear(cache_dir: Path | None) -> None:
+    """Delete every cached chunk."""
+    from podrender.cache import Cache, default_cache_dir
+
+    removed = Cache(cache_dir or default_cache_dir()).clear()
+    click.echo(f"Removed {removed} chunks.")
+
+
+@cli.command()
+@voices_option
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder to check.")
+@click.option(
+    "--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    help="Output folder to check.",
+)  # fmt: skip
+def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> None:
+    """Check the engine, its espeak-ng library and data, the encoder, the voices and the folders.
+
+    Says what is wrong and how to fix it; exit status 1 when anything is.
+    """
+    from podrender.doctor import run_checks
+
+    problems = 0
+    if voices is None and DEFAULT_VOICES.is_file():
+        voices = DEFAULT_VOICES  # the file a render here would read
+    for check in run_checks(voices, cache_dir, output_dir):
+        click.echo(f"{'ok ' if check.ok else 'BAD'} {check.name:<18} {check.value}")
+        if not check.ok:
+            problems += 1
+            click.echo(f"    {'':<18} fix: {check.fix}")
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) found; see the 'fix:' lines above")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (this machine only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--output-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
+    help="Renders are kept in DIR/renders/<id>/.",
+)  # fmt: skip
+@voices_option
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Chunk cache folder.")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True, help="Renders run at once.")
+@click.option("--max-queued", type=click.IntRange(0, 1000), default=8, show_default=True, help="Renders that may wait.")
+@click.option(
+    "--time-limit", type=click.FloatRange(1, None), default=900, show_default=True,
+    help="Seconds a render may take before it is stopped.",
+)  # fmt: skip
+def serve(
+    host: str,
+    port: int,
+    output_dir: Path,
+    voices: Path | None,
+    cache_dir: Path | None,
+    workers: int,
+    max_queued: int,
+    time_limit: float,
+) -> None:
+    """Start the web page and JSON API (FastAPI; API docs at /docs)."""
+    try:
+        import uvicorn
+
+        from podrender.web.app import create_app
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the web page needs the 'web' extra ({exc.name} is missing): pip install 'podrender[web]'"
+        ) from None
+    default_voices = None
+    if voices is not None:
+        try:
+            default_voices = voices.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{voices}: cannot be read as UTF-8 text ({exc})") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}; anyone who can reach it can render on this machine.", err=True)
+    app = create_app(
+        output_dir, cache_dir=cache_dir, default_voices=default_voices, workers=workers, max_queued=max_queued,
+        time_limit=time_limit,
+    )  # fmt: skip
+    click.echo(f"podrender serving on http://{host}:{port}/ (API docs at /docs); renders in {output_dir / 'renders'}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A usage error (exit 2) for a base URL that is not an absolute http(s) URL."""
+    from podrender.output.feed import check_base_url
+
+    try:
+        return check_base_url(value)
+    except PodrenderError as exc:
+        raise click.BadParameter(exc.detail.removeprefix("--base-url ")) from None
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--base-url", required=True, callback=_base_url,
+    help="Where FOLDER's files are published, e.g. https://example.org/show.",
+)  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+    help="Feed file to write (default: FOLDER/feed.xml); it is published at BASE-URL/<its name>.",
+)  # fmt: skip
+@click.option("--title", help="The show's title (default: the folder's name).")
+@click.option("--description", help="The show's description (default: its title).")
+@click.option("--language", default="en", show_default=True, help="The show's language (RSS <language>).")
+@click.option("--author", help="itunes:author of the show.")
+@click.option("--image", help="URL of the show's artwork (itunes:image).")
+def feed(
+    folder: Path,
+    base_url: str,
+    output: Path | None,
+    title: str | None,
+    description: str | None,
+    language: str,
+    author: str | None,
+    image: str | None,
+) -> None:
+    """Write an RSS 2.0 feed for the episodes rendered into FOLDER (read from their manifests), with
+    Podcasting 2.0 chapters and transcript tags."""
+    from podrender.output.feed import write_feed
+
+    try:
+        path, count = write_feed(
+            folder, base_url, output, title=title, description=description, language=language, author=author,
+            image=image,
+        )  # fmt: skip
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Wrote {path} ({count} episode{'s' if count != 1 else ''})")
+
+
+def main() -> None:
+    cli(prog_name="podrender")

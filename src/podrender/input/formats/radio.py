@@ -1,0 +1,15 @@
+"""Radio and Q&A transcripts: `JOHN SMITH: text`, `MR. SMITH:`, `DR. JONES:`, and `Q:` / `A:`.
+
+Labels are matched case-insensitively (`JOHN SMITH` and `John Smith` are one speaker, shown as
+`John Smith`); honorific dots do not matter (`DR JONES` = `Dr. Jones`). `Q` and `A` stand for the
+speakers voices.yaml's `qa` names (default: the host, else `Host`; and `Guest`).
+"""
+
+from __future__ import annotations
+
+from podrender.input.formats.labeled import parse_labeled
+from podrender.input.script import ParseOptions, Script
+
+
+def parse(text: str, options: ParseOptions) -> Script:
+    return parse_labeled(text, options, "radio").build()

@@ -1,0 +1,83 @@
+"""Choose chapters from a script: by host questions, per turn, by explicit markers, or none."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from podrender.input.formats.pause import strip_pauses
+from podrender.input.script import Script
+from podrender.speech.normalize import sentences
+
+MAX_TITLE = 60
+_LEAD_IN = re.compile(
+    r"^(?:(?:so|sure|well|okay|ok|now|and|alright|right|great|yes|yeah)\s*[,!.]\s*|(?:so|and)\s+)", re.IGNORECASE
+)
+_URL = re.compile(r"\(?\b(?:https?://|www\.)\S+\)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ChapterPlan:
+    title: str
+    first_turn: int
+    """Index into Script.turns where the chapter begins."""
+
+
+def shorten(text: str, limit: int = MAX_TITLE) -> str:
+    """Cut at a word boundary so the result, with an ellipsis, is at most `limit` characters."""
+    text = " ".join(strip_pauses(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    if cut <= 0:
+        cut = limit - 1
+    return text[:cut].rstrip(" ,;:—–-") + "…"
+
+
+def question_title(text: str) -> str | None:
+    """A title from the first question in `text`, or None when it asks nothing."""
+    clean = _URL.sub("", text)
+    for paragraph in clean.split("\n\n"):
+        for sentence in sentences(paragraph):
+            if not sentence.rstrip("\"')”’ ").endswith("?"):
+                continue
+            s = sentence
+            while True:
+                stripped = _LEAD_IN.sub("", s, count=1)
+                if stripped == s:
+                    break
+                s = stripped
+            s = s.strip()
+            if not s:
+                continue
+            return shorten(s[0].upper() + s[1:])
+    return None
+
+
+def build_chapters(script: Script, host: str | None, policy: str) -> tuple[ChapterPlan, ...]:
+    """Chapters in time order. Markers (`## Title`, `[chapter: Title]`) count in every policy but none."""
+    if policy == "none" or not script.turns:
+        return ()
+    by_turn: dict[int, str] = {}
+    if policy == "host":
+        labeled = [t.index for t in script.turns if t.speaker is not None]
+        last_labeled = labeled[-1] if labeled else -1
+        for turn in script.turns:
+            if turn.speaker is not None and turn.speaker == host:
+                title = question_title(turn.text)
+                if title:
+                    by_turn[turn.index] = title
+        closing = [t.index for t in script.turns if t.speaker is None and t.index > last_labeled >= 0]
+        if closing:
+            by_turn[closing[0]] = "Closing"
+    elif policy == "turn":
+        for turn in script.turns:
+            who = turn.speaker or "Narrator"
+            by_turn[turn.index] = "Title" if turn.is_title else shorten(f"{who}: {turn.text}")
+    for marker in script.markers:
+        by_turn[marker.turn_index] = shorten(marker.title)
+    if policy in ("host",) and by_turn and 0 not in by_turn:
+        by_turn[0] = "Introduction"
+    elif policy == "host" and not by_turn:
+        by_turn[0] = script.title and shorten(script.title) or "Episode"
+    return tuple(ChapterPlan(title, index) for index, title in sorted(by_turn.items()))
