@@ -374,9 +374,9 @@ def test_a_worker_that_hangs_or_dies_once_is_retried_and_the_others_finish(tmp_p
 
 
 def test_a_worker_that_always_hangs_is_named_after_its_retry(tmp_path: Path, monkeypatch) -> None:
-    import podrender.render as render_module
+    import podrender.runner.zygote as zygote_module
 
-    monkeypatch.setattr(render_module, "turn_timeout", lambda unit: 1.0)
+    monkeypatch.setattr(zygote_module, "turn_timeout", lambda unit: 1.0)
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "gravel")
     text = talk().replace("Turn 3 says a few", "Turn 3 says gravel and a few")

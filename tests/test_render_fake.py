@@ -142,12 +142,12 @@ def test_engine_silence_or_empty_output_is_detected(tmp_path: Path, config, monk
 def test_hung_worker_is_killed_at_the_timeout(tmp_path: Path, config, monkeypatch) -> None:
     import tempfile
 
-    import podrender.render as render_module
+    import podrender.runner.zygote as zygote_module
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    monkeypatch.setattr(render_module, "turn_timeout", lambda unit: 1.0)
+    monkeypatch.setattr(zygote_module, "turn_timeout", lambda unit: 1.0)
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer five")
     with pytest.raises(EngineError, match=r"did not finish within 1 s"):

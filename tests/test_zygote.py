@@ -13,7 +13,7 @@ import pytest
 
 from podrender.config import parse_config
 from podrender.errors import CacheError, EngineError, PodrenderError
-from podrender.render import prepare, turn_timeout
+from podrender.render import prepare
 from podrender.runner.zygote import Order, Zygote, _rebuild, missing_tasks
 
 VOICES = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n"
@@ -24,7 +24,7 @@ def _order(tmp_path: Path, text: str = SCRIPT) -> Order:
     plan = prepare(text, parse_config(VOICES, "voices.yaml")).plan
     (tmp_path / "scratch").mkdir(exist_ok=True)
     return Order(
-        tasks=missing_tasks(plan.units, turn_timeout), units={u.index: u for u in plan.units}, audio=plan.audio,
+        tasks=missing_tasks(plan.units), units={u.index: u for u in plan.units}, audio=plan.audio,
         cache_root=tmp_path / "cache", scratch=tmp_path / "scratch", jobs=2,
     )  # fmt: skip
 

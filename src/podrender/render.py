@@ -121,11 +121,6 @@ def prepare(
     return Prepared(source, title, script, config, catalog, cast, chapters, policy, plan)
 
 
-def turn_timeout(unit: Unit) -> float:
-    """Seconds a worker may take for one unit before it is killed and retried."""
-    return 60.0 + len(unit.text) / 20
-
-
 def _check_target(target: Path) -> None:
     if target.is_dir():
         raise OutputError("is a directory; give a file name ending in .mp3", path=str(target))
@@ -295,7 +290,7 @@ def _chunks(
                 progress(Progress(len(metas), total, unit, False))
 
     order = Order(
-        tasks=missing_tasks(missing, turn_timeout), units={u.index: u for u in missing}, audio=plan.audio,
+        tasks=missing_tasks(missing), units={u.index: u for u in missing}, audio=plan.audio,
         cache_root=cache.root, scratch=scratch, jobs=jobs or os.cpu_count() or 1,
     )  # fmt: skip
     zygote.make(order, done, meanwhile)

@@ -70,6 +70,7 @@ def say(text: str, speaker: str, config: Config, output: Path | None = None) -> 
     from podrender.audio.loudness import level
     from podrender.render import prepare
     from podrender.runner.pool import Task, run_tasks
+    from podrender.runner.zygote import turn_timeout
 
     name = speaker_name(config, speaker)
     line = re.sub(r"\s+", " ", text).strip()
@@ -91,7 +92,7 @@ def say(text: str, speaker: str, config: Config, output: Path | None = None) -> 
     def done(task: Task, pcm: Pcm) -> None:
         pieces[task.id] = pcm
 
-    tasks = [Task(u.index, f"the line ({u.speaker})", 60.0 + len(u.text) / 20) for u in units]
+    tasks = [Task(u.index, f"the line ({u.speaker})", turn_timeout(u)) for u in units]
     run_tasks(tasks, work, done, jobs=min(len(tasks), os.cpu_count() or 1))
     rates = {p.rate for p in pieces.values()}
     if len(rates) != 1:

@@ -21,15 +21,13 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from podrender.audio.resample import IDENTITY as RESAMPLER_IDENTITY
 from podrender.audio.settings import AudioSettings
 from podrender.errors import EncoderError
 from podrender.runtime import ffmpeg
 
 if TYPE_CHECKING:  # numpy is imported where audio is handled: a render served from the cache never needs it
     import numpy as np
-
-#: Part of the cache key of every chunk resampled by resample.upsample2: change it with the filter.
-RESAMPLER_IDENTITY = "halfband-32-kaiser8-pairs"
 
 #: LAME's speed/quality trade-off (ffmpeg -compression_level, 0 best .. 9 fastest).
 LAME_QUALITY = 7

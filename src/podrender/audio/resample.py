@@ -11,17 +11,21 @@ over the sample's units); LAME then takes about 220 ms per minute.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads when audio is resampled: encode imports IDENTITY at planning time
+    import numpy as np
 
 HALF_BAND_TAPS = 32
 KAISER_BETA = 8.0
-#: Part of the cache key of every chunk resampled here (encode.RESAMPLER_IDENTITY must match).
+#: Part of the cache key of every chunk resampled here (encode.encoder_identity): change it with the filter.
 IDENTITY = f"halfband-{HALF_BAND_TAPS}-kaiser{KAISER_BETA:g}-pairs"
 
 
 @functools.cache
 def _odd_phase() -> np.ndarray:
+    import numpy as np
+
     offsets = np.arange(HALF_BAND_TAPS) - (HALF_BAND_TAPS - 1) / 2  # ±0.5, ±1.5, ... input samples
     h = np.sinc(offsets) * np.kaiser(HALF_BAND_TAPS, KAISER_BETA)
     return np.asarray(h / h.sum(), dtype=np.float32)
@@ -29,6 +33,8 @@ def _odd_phase() -> np.ndarray:
 
 def upsample2(x: np.ndarray) -> np.ndarray:
     """`x` at twice the rate (float32): y[2n] = x[n], y[2n+1] interpolated halfway to x[n+1]."""
+    import numpy as np
+
     x = np.asarray(x, dtype=np.float32)
     n = len(x)
     y = np.empty(2 * n, dtype=np.float32)

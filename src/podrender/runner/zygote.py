@@ -298,7 +298,12 @@ def _stop_early() -> None:
         _EARLY.pop().close()
 
 
-def missing_tasks(units: Sequence[Unit], timeout: Callable[[Unit], float]) -> tuple[Task, ...]:
+def turn_timeout(unit: Unit) -> float:
+    """Seconds a worker may take for one unit before it is killed and retried."""
+    return 60.0 + len(unit.text) / 20
+
+
+def missing_tasks(units: Sequence[Unit]) -> tuple[Task, ...]:
     """Tasks for `units`, longest first, so no worker is left with a long unit while the others sit idle."""
     ordered = sorted(units, key=lambda u: -len(u.text))
-    return tuple(Task(u.index, f"turn at line {u.line} ({u.speaker})", timeout(u)) for u in ordered)
+    return tuple(Task(u.index, f"turn at line {u.line} ({u.speaker})", turn_timeout(u)) for u in ordered)
