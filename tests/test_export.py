@@ -22,9 +22,10 @@ from mutagen.oggopus import OggOpus
 from podrender.cli.main import OUTPUT_FORMATS
 from podrender.config import Episode, parse_config
 from podrender.errors import OutputError
-from podrender.output.export import FORMAT_NAMES, FORMATS, ffmetadata, format_for, vorbis_chapter_clock
+from podrender.output.clock import precise
+from podrender.output.export import FORMAT_NAMES, FORMATS, ffmetadata, format_for
 from podrender.output.timeline import TimedChapter
-from podrender.render import render
+from podrender.pipeline import render
 from podrender.runtime import ffmpeg
 
 VOICES = """\
@@ -188,8 +189,8 @@ def test_wav_has_no_chapters(episodes: dict) -> None:
 
 def test_chapter_times_with_half_seconds_are_written_exactly() -> None:
     # ffmpeg 9's own Vorbis chapter writer puts 5.851 s at 00:00:06.851; ours must not.
-    assert vorbis_chapter_clock(5851) == "00:00:05.851"
-    assert vorbis_chapter_clock(3_723_499) == "01:02:03.499"
+    assert precise(5851) == "00:00:05.851"
+    assert precise(3_723_499) == "01:02:03.499"
 
 
 def test_ffmetadata_escapes_its_special_characters() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podrender.render import Prepared
+from podrender.output.clock import short
+from podrender.speech.prepared import Prepared
 
 DEFAULT_WPM = 175
 
@@ -57,11 +58,6 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
     }
 
 
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def _voice_detail(s: dict[str, Any]) -> str:
     """'pitch 40, rate 175 wpm, male ~98 Hz; from voices.yaml' (the engine's defaults when unset)."""
     pitch = 50 if s["pitch"] is None else s["pitch"]
@@ -88,10 +84,10 @@ def format_sheet(sheet: dict[str, Any]) -> str:
         extra = f"  ({'; '.join(tags)})" if tags else ""
         lines.append(
             f"  {s['name']:<{width}}  {s['voice']:<22} {s['turns']:>3} turns {s['words']:>6} words"
-            f"  ~{_clock(s['estimated_seconds'])}{extra}"
+            f"  ~{short(s['estimated_seconds'] * 1000)}{extra}"
         )
         lines.append(f"  {'':<{width}}  {_voice_detail(s)}")
-    lines.append(f"  estimated length ~{_clock(sheet['estimated_seconds'])}")
+    lines.append(f"  estimated length ~{short(sheet['estimated_seconds'] * 1000)}")
     lines.append("")
     lines.append(f"Chapters ({sheet['chapter_policy']}):")
     turn_lines = {t["index"]: t["line"] for t in sheet["turns"]}

@@ -26,6 +26,7 @@ from typing import Any
 
 from podrender.config import AudioSettings, Episode
 from podrender.errors import EncoderError, OutputError
+from podrender.output.clock import precise
 from podrender.output.timeline import TimedChapter
 from podrender.runtime import ffmpeg
 
@@ -119,12 +120,6 @@ def _codec_args(fmt: AudioFormat, audio: AudioSettings) -> list[str]:
     raise ValueError(f"{fmt.name} is not made by export")
 
 
-def vorbis_chapter_clock(ms: int) -> str:
-    """`HH:MM:SS.mmm`, as the Vorbis comment chapter extension writes times."""
-    s, milli = divmod(ms, 1000)
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.{milli:03d}"
-
-
 def _add_tags(path: Path, fmt: AudioFormat, episode: Episode, chapters: Sequence[TimedChapter]) -> None:
     """What ffmpeg does not write (or writes wrong): Vorbis chapters, and the cover for every container."""
     from mutagen.flac import FLAC, Picture
@@ -154,7 +149,7 @@ def _add_tags(path: Path, fmt: AudioFormat, episode: Episode, chapters: Sequence
         tagged.add_tags()
     tags: Any = tagged.tags
     for i, ch in enumerate(chapters):
-        tags[f"CHAPTER{i:03d}"] = vorbis_chapter_clock(ch.start_ms)
+        tags[f"CHAPTER{i:03d}"] = precise(ch.start_ms)  # HH:MM:SS.mmm, as the Vorbis chapter extension writes
         tags[f"CHAPTER{i:03d}NAME"] = ch.title
     if picture is not None:
         if isinstance(tagged, FLAC):

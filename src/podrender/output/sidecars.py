@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 from podrender.errors import OutputError
 from podrender.output.assemble import write_atomic
+from podrender.output.clock import precise, short
 
 if TYPE_CHECKING:
     from podrender.output.timeline import Timeline
-    from podrender.render import Prepared
+    from podrender.speech.prepared import Prepared
 
 #: Every sidecar, in the order they are written; `--sidecars` takes a comma-separated subset.
 SIDECARS = ("chapters", "vtt", "srt", "notes")
@@ -261,12 +262,6 @@ def chapters_json(ep: EpisodeText) -> dict[str, object]:
 # -- captions ---------------------------------------------------------------------------------------
 
 
-def clock(ms: int, separator: str = ".") -> str:
-    """`HH:MM:SS.mmm` (WebVTT) or, with separator ",", `HH:MM:SS,mmm` (SRT)."""
-    s, milli = divmod(max(ms, 0), 1000)
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}{separator}{milli:03d}"
-
-
 def wrap(text: str, width: int = LINE_CHARS) -> list[str]:
     """Greedy word wrap; a word longer than `width` stands on its own line."""
     from podrender.speech.normalize.sentences import pack
@@ -284,7 +279,7 @@ def vtt_text(ep: EpisodeText) -> str:
     for n, cue in enumerate(ep.cues, start=1):
         speaker = _vtt_escape(" ".join(cue.speaker.split()))
         lines = wrap(_vtt_escape(cue.text))
-        out += [str(n), f"{clock(cue.start_ms)} --> {clock(cue.end_ms)}"]
+        out += [str(n), f"{precise(cue.start_ms)} --> {precise(cue.end_ms)}"]
         out += [f"<v {speaker}>{lines[0]}", *lines[1:]]
         out[-1] += "</v>"
         out.append("")
@@ -298,7 +293,7 @@ def srt_text(ep: EpisodeText) -> str:
     for n, cue in enumerate(ep.cues, start=1):
         said = cue.text if cue.speaker == previous else f"{cue.speaker}: {cue.text}"
         previous = cue.speaker
-        out += [str(n), f"{clock(cue.start_ms, ',')} --> {clock(cue.end_ms, ',')}", *wrap(said), ""]
+        out += [str(n), f"{precise(cue.start_ms, ',')} --> {precise(cue.end_ms, ',')}", *wrap(said), ""]
     return "\n".join(out)
 
 
@@ -314,8 +309,7 @@ def md_escape(text: str) -> str:
 
 def timestamp(ms: int) -> str:
     """`mm:ss` (or `h:mm:ss` from an hour on), rounded down so a jump lands before the chapter."""
-    s = max(ms, 0) // 1000
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+    return short(ms, floor=True, two_digit_minutes=True)
 
 
 def notes_text(ep: EpisodeText) -> str:
