@@ -63,7 +63,7 @@ import podrender  # noqa: E402
 from podrender.config import load_config  # noqa: E402
 from podrender.errors import PodrenderError  # noqa: E402
 from podrender.input.source import read_script  # noqa: E402
-from podrender.render import prepare  # noqa: E402
+from podrender.pipeline import prepare  # noqa: E402
 from podrender.runtime import ffmpeg  # noqa: E402
 
 #: What the recognizer is run with; reported as is. Everything not listed is faster-whisper's default

@@ -2,7 +2,7 @@
 
     python bench/limit.py SCRIPT --voices voices.yaml --json OUT.json [--stages]
 
-Units (text and voice) come from `podrender.render.prepare`. Each unit is synthesized by
+Units (text and voice) come from `podrender.pipeline.prepare`. Each unit is synthesized by
 `get_engine(...).synthesize(text, voice, workdir)` in a fresh forked process (as podrender's
 workers do), one after another; only the `synthesize` call is timed, inside the child. The PCM of
 all units, with each unit's pause, is then joined into one raw s16le file (not timed) and encoded
@@ -36,7 +36,7 @@ from podrender.audio.encode import LAME_QUALITY
 from podrender.config import AudioSettings, load_config
 from podrender.engines import get_engine
 from podrender.input.source import read_script
-from podrender.render import prepare
+from podrender.pipeline import prepare
 from podrender.runtime import ffmpeg
 from podrender.speech.plan import Unit
 

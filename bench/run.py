@@ -238,7 +238,7 @@ def long_script(text: str, repetitions: int, config: Config) -> str:
 
 
 def plan_keys(text: str, config: Config, source: Path) -> list[str]:
-    from podrender.render import prepare
+    from podrender.pipeline import prepare
 
     return [u.key for u in prepare(text, config, source=str(source)).plan.units]
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pitch import median_pitch  # noqa: E402
 
 from podrender.engines import VoiceSettings, get_engine  # noqa: E402
-from podrender.render import load_catalog  # noqa: E402
+from podrender.pipeline import load_catalog  # noqa: E402
 from podrender.runner.pool import call_in_child  # noqa: E402
 
 SENTENCES = (

@@ -22,7 +22,7 @@ from podrender.config import Config, load_config, parse_config
 from podrender.engines import VoiceSettings, get_engine
 from podrender.engines.catalog import Catalog
 from podrender.input.script import ParseOptions, Script, parse
-from podrender.render import load_catalog
+from podrender.pipeline import load_catalog
 from podrender.runner.pool import call_in_child
 from podrender.speech.cast import Cast, Role, build_cast
 from podrender.speech.distinct import DISTINCT_RATIO, Heard, distinct

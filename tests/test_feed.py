@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from podrender.cli.main import cli
 from podrender.config import parse_config
 from podrender.output.feed import podcast_guid
-from podrender.render import render
+from podrender.pipeline import render
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"

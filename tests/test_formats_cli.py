@@ -15,7 +15,7 @@ from conftest import DECODE_RATE, decode
 
 from podrender.cli.main import cli
 from podrender.config import parse_config
-from podrender.render import prepare, render
+from podrender.pipeline import prepare, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 FAKE_VOICES = "engine: fake\nnarrator: Narrator\npause_ms: 300\nchapter_pause_ms: 600\n"

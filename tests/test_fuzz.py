@@ -18,7 +18,7 @@ from podrender.config import Config, parse_config
 from podrender.errors import PodrenderError, ScriptError
 from podrender.input.formats import parse_options, parse_script
 from podrender.input.source import decode_script
-from podrender.render import prepare, render
+from podrender.pipeline import prepare, render
 
 # No example database: nothing is written outside tmp_path, and runs do not depend on earlier ones.
 # PODRENDER_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt, not for every test run);

@@ -28,7 +28,7 @@ from podrender.engines import get_engine
 from podrender.errors import ConfigError, EngineError, ScriptError, VoiceError
 from podrender.input.script import parse
 from podrender.input.source import decode_script, read_script
-from podrender.render import prepare, render
+from podrender.pipeline import prepare, render
 from podrender.runner.pool import Task, run_tasks
 
 FAKE = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n  Narrator: fake/mid\n"

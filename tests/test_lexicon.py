@@ -8,7 +8,7 @@ import pytest
 
 from podrender.config import load_config, parse_config
 from podrender.errors import ConfigError
-from podrender.render import prepare
+from podrender.pipeline import prepare
 from podrender.speech.normalize import apply_lexicon, spoken_text
 
 # --- case rule -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from podrender.config import parse_config
-from podrender.render import render
+from podrender.pipeline import render
 from podrender.speech import memo as memo_module
 from podrender.speech.memo import SpokenMemo, normalizer_stamp
 from podrender.speech.normalize import spoken, spoken_text
@@ -119,7 +119,7 @@ def test_the_memo_keeps_what_was_used_first_and_stays_bounded(tmp_path: Path, mo
     kept = json.loads(path.read_text())
     assert len(kept) == 3
     assert "route sixty six" in " ".join(kept.values()).lower()
-    assert spoken.MEMO is None  # no memo outside a render
+    assert spoken.MEMO.get() is None  # no memo outside a render
 
 
 def test_cache_clear_removes_the_memo(tmp_path: Path, config) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from podrender.config import parse_config
-from podrender.render import prepare
+from podrender.pipeline import prepare
 
 SCRIPT = "Names\n\nAnn: Sasha Rush wrote Torch-Struct.\n\nBen: Thanks, Sasha.\n"
 

@@ -23,7 +23,7 @@ from podrender.cli.main import cli
 from podrender.config import parse_config
 from podrender.engines import VoiceSettings, get_engine
 from podrender.errors import ConfigError
-from podrender.render import prepare
+from podrender.pipeline import prepare
 from podrender.runner.pool import call_in_child
 
 pytest.importorskip("piper", reason="the piper extra is not installed: pip install -e '.[piper]'")

@@ -14,7 +14,7 @@ from mutagen.id3 import ID3
 from podrender.cache import Cache
 from podrender.config import parse_config
 from podrender.errors import EngineError, OutputError, ScriptError
-from podrender.render import render
+from podrender.pipeline import render
 
 VOICES = """\
 engine: fake

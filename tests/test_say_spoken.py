@@ -161,7 +161,7 @@ def test_inspect_spoken_prints_each_turn_as_the_engine_gets_it(files: Path) -> N
 
 def test_inspect_spoken_json_matches_the_plan(files: Path) -> None:
     from podrender.config import load_config
-    from podrender.render import prepare
+    from podrender.pipeline import prepare
 
     args = ["inspect", "--spoken", "--json", str(files / "talk.txt"), "--voices", str(files / "voices.yaml")]
     result = run(*args)

@@ -27,7 +27,7 @@ from podrender.output.sidecars import (
     srt_text,
     vtt_text,
 )
-from podrender.render import render
+from podrender.pipeline import render
 
 VOICES = """\
 engine: fake
@@ -312,7 +312,7 @@ def test_the_script_is_never_overwritten_by_a_sidecar(tmp_path: Path) -> None:
 
 def test_cues_show_the_words_as_written_where_the_plan_cut_them(tmp_path: Path) -> None:
     from podrender.output.sidecars import cue_texts
-    from podrender.render import prepare
+    from podrender.pipeline import prepare
 
     long = " ".join(f"Sentence {n} is about NLP. It costs ${n} in 20{n:02d}, per **Dr. Smith**." for n in range(12))
     text = f"Host: It costs $5 in 2026. [pause 1s] Then *NLP* and `model.fit()`.\n\nGuest: {long}\n"

@@ -1,6 +1,6 @@
 """The web API (`podrender serve`) through FastAPI's TestClient, with the fast fake engine.
 
-Renders really run: in spawned processes that call podrender.render.render, as in production.
+Renders really run: in spawned processes that call podrender.pipeline.render, as in production.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from mutagen.id3 import ID3  # noqa: E402
 from podrender.config import parse_config  # noqa: E402
 from podrender.errors import ConfigError  # noqa: E402
 from podrender.output.castsheet import cast_sheet  # noqa: E402
-from podrender.render import prepare  # noqa: E402
+from podrender.pipeline import prepare  # noqa: E402
 from podrender.web.app import create_app, parse_range  # noqa: E402
 from podrender.web.jobs import ID_PATTERN, STOPPED, write_status  # noqa: E402
 
@@ -527,7 +527,7 @@ def test_serve_command_and_lazy_imports() -> None:
     assert result.exit_code == 0
     assert "--host" in result.output and "127.0.0.1" in result.output and "--output-dir" in result.output
     probe = (
-        "import sys, podrender.cli.main, podrender.render; "
+        "import sys, podrender.cli.main, podrender.pipeline; "
         "print([m for m in ('fastapi', 'uvicorn') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

@@ -13,7 +13,7 @@ import pytest
 
 from podrender.config import parse_config
 from podrender.errors import CacheError, EngineError, PodrenderError
-from podrender.render import prepare
+from podrender.pipeline import prepare
 from podrender.runner.zygote import Order, Zygote, _rebuild, missing_tasks
 
 VOICES = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n"

@@ -53,7 +53,7 @@ def run_checks(voices: Path | None, cache_dir: Path | None, output_dir: Path) ->
 
 def _engine_checks(config: Config) -> Iterator[Check]:
     from podrender.engines import engine_names, get_engine
-    from podrender.render import load_catalog, prepare
+    from podrender.pipeline import load_catalog, prepare
 
     main = config.engine
     try:

@@ -13,9 +13,7 @@ from typing import Any
 
 import click
 
-from podrender import __version__
-from podrender.config import CHAPTER_POLICIES, Config, load_config
-from podrender.errors import PodrenderError
+from podrender import CHAPTER_POLICIES, Config, PodrenderError, __version__, load_config
 
 DEFAULT_VOICES = Path("voices.yaml")
 #: Kept here so `--help` does not import the exporter; tests check it equals podrender.output.export.FORMAT_NAMES.
@@ -32,13 +30,8 @@ def _fail(exc: PodrenderError) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
-def _clock(ms: int) -> str:
-    s = int(round(ms / 1000))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def _read(script: Path) -> str:
-    from podrender.input.source import read_script
+    from podrender import read_script
 
     return read_script(script)
 
@@ -53,7 +46,7 @@ def _input_format(ctx: click.Context, param: click.Parameter, value: str | None)
     """A usage error (exit 2) for an input format podrender does not know."""
     if value is None:
         return None
-    from podrender.input.formats import resolve_name
+    from podrender import resolve_format_name as resolve_name
 
     try:
         return resolve_name(value)
@@ -65,7 +58,7 @@ def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[s
     """A usage error (exit 2) for a sidecar podrender does not make; None for all of them."""
     if value == "all":
         return None  # render's default, without importing the writers before the zygote starts
-    from podrender.output.sidecars import parse_sidecars
+    from podrender import parse_sidecars
 
     try:
         return parse_sidecars(value)
@@ -139,17 +132,11 @@ def render(
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
     WebVTT and an SRT transcript and Markdown show notes."""
-    from podrender.runner.zygote import Zygote, take_early
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bar: Any = None
-    zygote: Zygote | None = None
     try:
-        # Before anything else (the console command forks it before loading the CLI): it loads the
-        # synthesis side on the other core while this process plans.
-        zygote = take_early() or Zygote.start()
-        from podrender.render import Progress, with_audio_overrides
-        from podrender.render import render as do_render
+        from podrender import Progress, with_audio_overrides
+        from podrender import render as do_render
 
         config = _config(voices)
         audio = with_audio_overrides(config.audio, bitrate=bitrate, sample_rate=sample_rate, channels=channels)
@@ -168,7 +155,7 @@ def render(
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
             jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
-            output_format=output_format, sidecars=sidecars, zygote=zygote,
+            output_format=output_format, sidecars=sidecars,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None
@@ -176,12 +163,12 @@ def render(
         click.echo("\nInterrupted; nothing was written. Chunks made so far are cached.", err=True)
         sys.exit(130)
     finally:
-        if zygote is not None:
-            zygote.close()
         if bar is not None:
             bar.__exit__(None, None, None)
     if quiet:
         return
+    from podrender import short_time
+
     for warning in result.prepared.cast.warnings:
         click.echo(f"Warning: {warning}", err=True)
     for line, why in result.prepared.plan.dropped:
@@ -189,7 +176,7 @@ def render(
     m = result.manifest
     size = result.path.stat().st_size
     beside = [result.manifest_path.name, *(p.name for p in result.sidecars.values())]
-    click.echo(f"Wrote {result.path} ({_clock(m['duration_ms'])}, {size / 1e6:.1f} MB) and {', '.join(beside)}")
+    click.echo(f"Wrote {result.path} ({short_time(m['duration_ms'])}, {size / 1e6:.1f} MB) and {', '.join(beside)}")
     loud = m["loudness"]
     click.echo(
         f"  loudness {loud['integrated_lufs']} LUFS, true peak {loud['true_peak_dbtp']} dBTP; "
@@ -205,7 +192,7 @@ def render(
             click.echo(f"    {s['name']:<16} {s['voice']:<22} {counts[s['name']]:>3} turns{note}")
     click.echo(f"  chapters ({len(m['chapters'])}):")
     for c in m["chapters"]:
-        click.echo(f"    {_clock(c['start_ms']):>7}  {c['title']}")
+        click.echo(f"    {short_time(c['start_ms']):>7}  {c['title']}")
 
 
 @cli.command()
@@ -221,8 +208,7 @@ def inspect(
     script: Path, voices: Path | None, chapters: str | None, spoken: bool, as_json: bool, input_format: str | None
 ) -> None:
     """Show the cast sheet for SCRIPT without synthesizing: speakers, voices, chapters, warnings."""
-    from podrender.output.castsheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
-    from podrender.render import prepare
+    from podrender import cast_sheet, format_sheet, format_spoken, prepare, spoken_sheet
 
     try:
         config = _config(voices)
@@ -247,7 +233,7 @@ def inspect(
 )  # fmt: skip
 def say_command(text: str, speaker: str | None, voices: Path | None, output: Path | None) -> None:
     """Say TEXT in a speaker's voice and write it to a WAV file (a preview of one line)."""
-    from podrender.say import say
+    from podrender import say
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
@@ -270,8 +256,7 @@ def say_command(text: str, speaker: str | None, voices: Path | None, output: Pat
 @click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
 def list_voices(voices: Path | None, engine_name: str | None, as_json: bool) -> None:
     """List the voices the engine offers (id, name, languages, gender)."""
-    from podrender.engines import engine_names, get_engine
-    from podrender.render import load_catalog
+    from podrender import engine_names, get_engine, load_catalog
 
     try:
         engine = get_engine(engine_name or _config(voices).engine)
@@ -310,7 +295,7 @@ def cache() -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder.")
 def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is and how much it holds."""
-    from podrender.cache import Cache, default_cache_dir
+    from podrender import Cache, default_cache_dir
 
     info = Cache(cache_dir or default_cache_dir()).info()
     click.echo(f"{info.path}\n{info.entries} chunks, {info.bytes / 1e6:.1f} MB of {info.max_bytes / 1e9:.1f} GB")
@@ -320,7 +305,7 @@ def cache_info(cache_dir: Path | None) -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder.")
 def cache_clear(cache_dir: Path | None) -> None:
     """Delete every cached chunk."""
-    from podrender.cache import Cache, default_cache_dir
+    from podrender import Cache, default_cache_dir
 
     removed = Cache(cache_dir or default_cache_dir()).clear()
     click.echo(f"Removed {removed} chunks.")
@@ -338,7 +323,7 @@ def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> Non
 
     Says what is wrong and how to fix it; exit status 1 when anything is.
     """
-    from podrender.doctor import run_checks
+    from podrender import run_checks
 
     problems = 0
     if voices is None and DEFAULT_VOICES.is_file():
@@ -404,7 +389,7 @@ def serve(
 
 def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A usage error (exit 2) for a base URL that is not an absolute http(s) URL."""
-    from podrender.output.feed import check_base_url
+    from podrender import check_base_url
 
     try:
         return check_base_url(value)
@@ -439,7 +424,7 @@ def feed(
 ) -> None:
     """Write an RSS 2.0 feed for the episodes rendered into FOLDER (read from their manifests), with
     Podcasting 2.0 chapters and transcript tags."""
-    from podrender.output.feed import write_feed
+    from podrender import write_feed
 
     try:
         path, count = write_feed(

@@ -17,7 +17,7 @@ from podrender.errors import OutputError
 from podrender.output.timeline import Timeline
 
 if TYPE_CHECKING:
-    from podrender.render import Prepared
+    from podrender.speech.prepared import Prepared
 
 MANIFEST_VERSION = 1
 

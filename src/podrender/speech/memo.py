@@ -32,11 +32,6 @@ def normalizer_stamp() -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def memo_key(text: str, lexicon: tuple[tuple[str, str], ...]) -> str:
-    blob = json.dumps([text, lexicon], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
 class SpokenMemo:
     """The memo file of one cache folder; used as `with memo.active(): ...`, then `memo.save()`."""
 
@@ -69,13 +64,13 @@ class SpokenMemo:
 
     @contextmanager
     def active(self) -> Iterator[SpokenMemo]:
-        from podrender.speech.normalize import spoken
+        from podrender.speech.normalize.spoken import MEMO
 
-        previous, spoken.MEMO = spoken.MEMO, self
+        token = MEMO.set(self)
         try:
             yield self
         finally:
-            spoken.MEMO = previous
+            MEMO.reset(token)
 
     def save(self) -> None:
         """Write the memo if this render added to it: what it used first, then older entries."""

@@ -3,7 +3,7 @@ runs each render in its own process.
 
 podrender's `render()` forks worker processes, and forking from a multi-threaded server is unsafe,
 so every render runs in a fresh interpreter started with multiprocessing's "spawn" context. That
-process calls `podrender.render.render(...)` and reports progress by atomically rewriting
+process calls `podrender.pipeline.render(...)` and reports progress by atomically rewriting
 `status.json` in the job's folder; the server only reads it. Nothing here imports a web framework.
 
 A job's folder, `<output-dir>/renders/<id>/`, holds `script.txt`, `voices.yaml`, `request.json`,
@@ -35,7 +35,7 @@ from podrender.input.source import decode_script
 
 if TYPE_CHECKING:
     from podrender.engines.catalog import Catalog
-    from podrender.render import Prepared
+    from podrender.speech.prepared import Prepared
 
 #: Job ids are `secrets.token_urlsafe(16)`: 22 characters of A-Z a-z 0-9 - _.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -199,7 +199,7 @@ def check_request(request: RenderRequest) -> Prepared:
     the script is prepared with the merged voices, exactly as `podrender inspect` does.
     """
     from podrender.engines.catalog import UnknownVoice
-    from podrender.render import prepare
+    from podrender.pipeline import prepare
 
     config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
     catalog = catalog_for(config.engine)
@@ -223,7 +223,7 @@ def catalog_for(engine_name: str) -> Catalog:
     spawned process instead, which leaves them remembered for `load_catalog` here to read.
     """
     from podrender.engines import get_engine
-    from podrender.render import load_catalog
+    from podrender.pipeline import load_catalog
 
     engine = get_engine(engine_name)
     key = (engine.name, engine.identity(), str(default_cache_dir()))  # where load_catalog remembers them
@@ -258,7 +258,7 @@ def _list_voices(engine_name: str, conn: Connection) -> None:
     """In a spawned process: list (and so remember) the engine's voices."""
     try:
         from podrender.engines import get_engine
-        from podrender.render import load_catalog
+        from podrender.pipeline import load_catalog
 
         load_catalog(get_engine(engine_name))
         conn.send(("ok", ""))
@@ -315,7 +315,7 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
         write_status(folder, state)
 
     try:
-        from podrender.render import Progress, prepare, render
+        from podrender.pipeline import Progress, prepare, render
 
         request = load_request(folder)
         # The server checked the request already; this process is single-threaded, so listing
@@ -426,7 +426,7 @@ class LocalProcessQueue(JobQueue):
         return JobStatus.from_json(data)
 
     def files(self, job_id: str) -> JobFiles | None:
-        from podrender.render import slugify
+        from podrender.pipeline import slugify
 
         state = self.status(job_id)
         if state is None or state.status != "done":

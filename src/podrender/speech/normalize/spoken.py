@@ -12,8 +12,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Protocol
 
 from podrender.speech.normalize.aside import SetAside
@@ -34,18 +37,23 @@ class Memo(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
-#: Spoken forms remembered between renders (podrender.speech.memo.SpokenMemo sets it during a render).
-MEMO: Memo | None = None
+#: Spoken forms remembered between renders: podrender.speech.memo.SpokenMemo.active() sets it for the
+#: duration of a render, in that render's context only (a thread of a server has its own).
+MEMO: ContextVar[Memo | None] = ContextVar("podrender_spoken_memo", default=None)
+
+
+def memo_key(text: str, lexicon: tuple[tuple[str, str], ...]) -> str:
+    """The memo's key for `text` spoken with `lexicon`."""
+    blob = json.dumps([text, lexicon], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def spoken_text(text: str, lexicon: Sequence[tuple[str, str]] = ()) -> str:
     """What the engine is asked to say for `text`; `lexicon` is (word, respelling) pairs, later ones winning."""
     table = tuple((word, say) for word, say in lexicon)
-    memo = MEMO
+    memo = MEMO.get()
     if memo is None:
         return _spoken(text, table)
-    from podrender.speech.memo import memo_key
-
     key = memo_key(text, table)
     said = memo.get(key)
     if said is None:

@@ -10,7 +10,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Collection
 from contextlib import ExitStack, closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,28 +21,14 @@ from podrender.engines import Engine, get_engine
 from podrender.engines.catalog import Catalog
 from podrender.errors import OutputError, ScriptError
 from podrender.input.formats import parse_options, parse_script, with_script_voices
-from podrender.input.script import Script
-from podrender.output.timeline import Timeline, build_timeline
-from podrender.runner.zygote import Order, Zygote, missing_tasks
-from podrender.speech.cast import Cast, build_cast
-from podrender.speech.chapters import ChapterPlan, build_chapters
+from podrender.output.result import RenderResult
+from podrender.output.timeline import build_timeline
+from podrender.runner.zygote import Order, Zygote, missing_tasks, take_early
+from podrender.speech.cast import build_cast
+from podrender.speech.chapters import build_chapters
 from podrender.speech.memo import SpokenMemo
 from podrender.speech.plan import RenderPlan, Unit, make_plan
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything decided before any audio is made."""
-
-    source: str
-    title: str
-    script: Script
-    config: Config
-    catalog: Catalog
-    cast: Cast
-    chapters: tuple[ChapterPlan, ...]
-    policy: str
-    plan: RenderPlan
+from podrender.speech.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -51,19 +37,6 @@ class Progress:
     total: int
     unit: Unit | None
     cached: bool
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    path: Path
-    manifest_path: Path
-    prepared: Prepared
-    timeline: Timeline
-    hits: int
-    misses: int
-    manifest: dict[str, Any]
-    sidecars: dict[str, Path] = field(default_factory=dict)
-    """The files written beside the episode, by kind (chapters, vtt, srt, notes)."""
 
 
 def slugify(title: str) -> str:
@@ -174,7 +147,8 @@ def render(
     `zygote`: one the caller started earlier (and closes); by default render starts its own."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
         # First: the zygote loads the synthesis side on another core while this process plans.
-        zygote = zygote or stack.enter_context(closing(Zygote.start()))
+        # The console command forks one before its CLI loads (podrender.runner.launch); else start one now.
+        zygote = zygote or stack.enter_context(closing(take_early() or Zygote.start()))
         from podrender.output.export import format_for
         from podrender.output.sidecars import SIDECARS, check_paths, sidecar_paths
 

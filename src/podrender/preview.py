@@ -60,7 +60,7 @@ def speaker_name(config: Config, name: str) -> str:
 
 def default_output(speaker: str, output_dir: Path = Path("output")) -> Path:
     """output/say-<speaker>.wav, the speaker's name as a file-name slug."""
-    from podrender.render import slugify
+    from podrender.pipeline import slugify
 
     return output_dir / f"say-{slugify(speaker)}.wav"
 
@@ -68,7 +68,7 @@ def default_output(speaker: str, output_dir: Path = Path("output")) -> Path:
 def say(text: str, speaker: str, config: Config, output: Path | None = None) -> Said:
     """Render `text` in `speaker`'s voice to a WAV file (default `default_output(speaker)`)."""
     from podrender.audio.loudness import level
-    from podrender.render import prepare
+    from podrender.pipeline import prepare
     from podrender.runner.pool import Task, run_tasks
     from podrender.runner.zygote import turn_timeout
 
