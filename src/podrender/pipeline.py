@@ -23,6 +23,7 @@ from podrender.errors import OutputError, ScriptError
 from podrender.input.formats import parse_options, parse_script, with_script_voices
 from podrender.output.result import RenderResult
 from podrender.output.timeline import build_timeline
+from podrender.runner.launch import collect_again, load_writers
 from podrender.runner.zygote import Order, Zygote, missing_tasks, take_early
 from podrender.speech.cast import build_cast
 from podrender.speech.chapters import build_chapters
@@ -158,7 +159,7 @@ def render(
         cache.ensure()
         memo = stack.enter_context(SpokenMemo.in_cache(cache.root).active())
         prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
-        _collect_again()
+        collect_again()
         plan = prepared.plan
         if not plan.units:
             raise ScriptError("has nothing to say after removing markup, links and emoji", path=source)
@@ -171,7 +172,7 @@ def render(
         early: dict[str, list[str]] = {}
 
         def meanwhile() -> None:  # while the workers speak: what does not need their chunks
-            _load_writers()
+            load_writers()
             if extra:
                 from podrender.output.sidecars import cue_texts
 
@@ -208,24 +209,6 @@ def render(
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
         return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)
-
-
-def _collect_again() -> None:
-    """Turn the cyclic garbage collector back on if start-up turned it off (podrender.runner.launch), leaving
-    out of its reach what start-up and planning made: modules, the plan, nothing that is garbage."""
-    import gc
-
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
-def _load_writers() -> None:
-    """Import what writing the episode needs (mutagen among it), while the workers speak."""
-    import importlib
-
-    for module in ("assemble", "export", "manifest"):
-        importlib.import_module(f"podrender.output.{module}")
 
 
 def _chunks(
