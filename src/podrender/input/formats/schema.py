@@ -19,10 +19,10 @@ _NULL = "tag:yaml.org,2002:null"
 
 
 def load_schema() -> dict[str, Any]:
-    """The published schema of a structured script (src/podrender/input/formats/script.schema.json)."""
+    """The published schema of a structured script (src/podrender/schemas/script.schema.json)."""
     from importlib import resources  # 5 ms (tempfile, shutil, bz2, lzma): only YAML/JSON scripts need it
 
-    text = resources.files("podrender.input.formats").joinpath("script.schema.json").read_text("utf-8")
+    text = resources.files("podrender").joinpath("schemas", "script.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
