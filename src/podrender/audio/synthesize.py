@@ -120,22 +120,23 @@ def measure_codec_gain(audio: AudioSettings) -> float:
 
     LAME at speech bitrates lowers the level by a nearly constant ~0.45 dB whatever the signal
     (measured here on espeak speech and on a sine); levelling aims that much higher. Measured once
-    per setting on a speech-like reference (the fake engine's voiced buzz), encoded and decoded.
+    per setting on a speech-like reference (a voiced buzz at 150 Hz, audio/reference.py), encoded and decoded.
     """
     from podrender.audio.encode import decode_mp3
     from podrender.audio.loudness import integrated_loudness, sub_block_energies
-    from podrender.engines import VoiceSettings
-    from podrender.engines.fake import FakeEngine
+    from podrender.audio.reference import buzz
 
-    text = "a speech like reference signal of about five seconds for measuring the encoder"
-    reference = FakeEngine().synthesize(text, VoiceSettings("fake", "fake/mid"), Path("."))
-    x = np.frombuffer(reference.samples, dtype="<i2").astype(np.float64) / 32768.0
-    x = x * 10 ** ((audio.loudness - integrated_loudness(sub_block_energies(x, reference.rate))) / 20)
+    rate = 22050
+    words = ["a", "speech", "like", "reference", "signal", "of", "about", "five", "seconds", "for", "measuring",
+             "the", "encoder"]  # fmt: skip
+    # Rounded to 16 bits as an engine hands samples over.
+    x = np.round(buzz(words, 150.0, 175, 12000.0, rate)).astype(np.float64) / 32768.0
+    x = x * 10 ** ((audio.loudness - integrated_loudness(sub_block_energies(x, rate))) / 20)
     ints = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    blob = encode_mp3(ints.tobytes(), reference.rate, audio)
-    decoded = np.frombuffer(decode_mp3(blob, reference.rate), dtype="<i2").astype(np.float64) / 32768.0
-    before = integrated_loudness(sub_block_energies(x, reference.rate))
-    after = integrated_loudness(sub_block_energies(decoded, reference.rate))
+    blob = encode_mp3(ints.tobytes(), rate, audio)
+    decoded = np.frombuffer(decode_mp3(blob, rate), dtype="<i2").astype(np.float64) / 32768.0
+    before = integrated_loudness(sub_block_energies(x, rate))
+    after = integrated_loudness(sub_block_energies(decoded, rate))
     gain = after - before
     return round(gain, 3) if abs(gain) < 3 else 0.0
 

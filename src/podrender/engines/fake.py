@@ -11,8 +11,8 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
 
+from podrender.audio.reference import buzz
 from podrender.engines import Engine, Pcm, PitchProfile, VoiceInfo, VoiceSettings
 from podrender.errors import EngineError
 
@@ -45,19 +45,8 @@ class FakeEngine(Engine):
         if base is None:
             raise EngineError(f"fake engine has no voice '{voice.voice}'")
         freq = base * 2 ** (((voice.pitch if voice.pitch is not None else 50) - 50) / 100)
-        wpm = voice.rate or 175
-        word = int(RATE * 60 / wpm * 0.75)
-        gap = int(RATE * 60 / wpm * 0.25)
         amp = 12000 * (1.0 if voice.volume is None else voice.volume)
-        parts: list[Any] = []
-        for w in text.split():
-            n = word + 200 * (len(w) % 3)
-            i = np.arange(n)
-            t = i / RATE
-            wave = np.sin(2 * np.pi * freq * t) + 0.5 * np.sin(4 * np.pi * freq * t)
-            parts.append(amp * np.sin(np.pi * i / n) * wave / 1.5)
-            parts.append(np.zeros(gap))
-        samples = np.concatenate(parts) if parts else np.zeros(0)
+        samples = buzz(text.split(), freq, voice.rate or 175, amp, RATE)
         if os.environ.get("PODRENDER_FAKE_FAULT") == "silence" and _applies(text):
             samples = np.zeros(len(samples))
         return Pcm(np.round(samples).astype("<i2").tobytes(), RATE)
