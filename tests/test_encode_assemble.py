@@ -12,7 +12,8 @@ from mutagen.id3 import ID3
 from podrender.audio.encode import FrameCount, count_frames, decode_mp3, encode_mp3
 from podrender.config import AudioSettings, Episode
 from podrender.errors import EncoderError, OutputError
-from podrender.output.assemble import MAX_CHAPTERS, build_tag, write_atomic
+from podrender.output.assemble import MAX_CHAPTERS, build_tag
+from podrender.output.files import write_output
 from podrender.output.timeline import TimedChapter
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -162,7 +163,7 @@ CHAPTERS = [
 
 
 def write_episode(path: Path, tag: bytes, chunk: bytes) -> Path:
-    write_atomic(path, [tag, chunk])
+    write_output(path, [tag, chunk])
     return path
 
 
@@ -273,14 +274,14 @@ def test_audio_follows_the_tag(tmp_path: Path, chunk: bytes) -> None:
     assert count_frames(raw[len(tag) :]) == count_frames(chunk)
 
 
-# --- write_atomic ---------------------------------------------------------------------------------------
+# --- write_output ---------------------------------------------------------------------------------------
 
 
 def test_write_atomic_streams_bytes_and_files(tmp_path: Path) -> None:
     part = tmp_path / "part.bin"
     part.write_bytes(b"middle")
     target = tmp_path / "out" / "deep" / "ep.mp3"
-    assert write_atomic(target, [b"head-", part, b"-tail"]) == len(b"head-middle-tail")
+    assert write_output(target, [b"head-", part, b"-tail"]) == len(b"head-middle-tail")
     assert target.read_bytes() == b"head-middle-tail"
     assert (target.stat().st_mode & 0o777) == 0o644
     assert sorted(p.name for p in target.parent.iterdir()) == ["ep.mp3"]
@@ -290,7 +291,7 @@ def test_write_atomic_refuses_a_directory(tmp_path: Path) -> None:
     target = tmp_path / "episode.mp3"
     target.mkdir()
     with pytest.raises(OutputError, match="is a directory") as info:
-        write_atomic(target, [b"x"])
+        write_output(target, [b"x"])
     assert info.value.path == str(target)
     assert target.is_dir()
     assert list(tmp_path.iterdir()) == [target]
@@ -300,7 +301,7 @@ def test_write_atomic_failure_leaves_no_temp_file_and_keeps_the_old_file(tmp_pat
     target = tmp_path / "ep.mp3"
     target.write_bytes(b"previous episode")
     with pytest.raises(OutputError, match="cannot write the episode"):
-        write_atomic(target, [b"new data", tmp_path / "missing-chunk.mp3"])
+        write_output(target, [b"new data", tmp_path / "missing-chunk.mp3"])
     assert target.read_bytes() == b"previous episode"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ep.mp3"]
 
@@ -312,11 +313,11 @@ def test_write_atomic_interrupted_leaves_no_temp_file(tmp_path: Path) -> None:
 
     target = tmp_path / "ep.mp3"
     with pytest.raises(KeyboardInterrupt):
-        write_atomic(target, parts())
+        write_output(target, parts())
     assert list(tmp_path.iterdir()) == []
 
 
 def test_write_atomic_folder_blocked_by_a_file(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("a file")
     with pytest.raises(OutputError, match="cannot create the folder"):
-        write_atomic(tmp_path / "blocker" / "ep.mp3", [b"x"])
+        write_output(tmp_path / "blocker" / "ep.mp3", [b"x"])

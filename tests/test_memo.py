@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
+from podrender.cache import sealed, unsealed
 from podrender.config import parse_config
 from podrender.pipeline import render
 from podrender.speech import memo as memo_module
@@ -59,7 +59,7 @@ def test_a_second_render_takes_every_spoken_form_from_the_memo(tmp_path: Path, c
     first = render(SCRIPT, config, output=tmp_path / "a.mp3", cache_dir=tmp_path / "c")
     files = list((tmp_path / "c" / "memo").glob("spoken-*.json"))
     assert len(files) == 1
-    stored = json.loads(files[0].read_text())
+    stored = unsealed(files[0].read_bytes())
     assert "twenty fifteen" in " ".join(stored.values())  # the memo holds spoken forms
     calls = _count_normalizations(monkeypatch)
     second = render(SCRIPT, config, output=tmp_path / "b.mp3", cache_dir=tmp_path / "c")
@@ -91,7 +91,23 @@ def test_a_damaged_memo_is_ignored(tmp_path: Path, config) -> None:
     (folder / f"spoken-{normalizer_stamp()}.json").write_text('{"truncated": ')
     result = render(SCRIPT, config, output=tmp_path / "a.mp3", cache_dir=tmp_path / "c")
     assert result.path.read_bytes() == reference.path.read_bytes()
-    assert json.loads((folder / f"spoken-{normalizer_stamp()}.json").read_text())  # rewritten whole
+    assert unsealed((folder / f"spoken-{normalizer_stamp()}.json").read_bytes())  # rewritten whole
+
+
+def test_a_memo_changed_by_one_byte_is_not_spoken(tmp_path: Path, config) -> None:
+    """A flipped byte in a memo file ("Cornell" -> "Bornell") must not reach the episode: the memo's
+    checksum fails, it is ignored and rewritten, and the spoken text is made afresh."""
+    text = "The Show\n\nAnn: I studied at Cornell.\n\nBen: So did I, at Cornell too.\n"
+    first = render(text, config, output=tmp_path / "a.mp3", cache_dir=tmp_path / "c")
+    memo = next((tmp_path / "c" / "memo").glob("spoken-*.json"))
+    data = memo.read_bytes()
+    assert data.count(b"Cornell") >= 2
+    memo.write_bytes(data.replace(b"Cornell", b"Bornell"))
+    second = render(text, config, output=tmp_path / "b.mp3", cache_dir=tmp_path / "c")
+    spoken = " ".join(t["spoken"] for t in second.manifest["turns"])
+    assert "Bornell" not in spoken and spoken.count("Cornell") == 2
+    assert second.path.read_bytes() == first.path.read_bytes()
+    assert b"Bornell" not in memo.read_bytes()
 
 
 def test_the_stamp_changes_when_the_normalizer_changes(tmp_path: Path, monkeypatch) -> None:
@@ -109,14 +125,14 @@ def test_the_stamp_changes_when_the_normalizer_changes(tmp_path: Path, monkeypat
 def test_the_memo_keeps_what_was_used_first_and_stays_bounded(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(memo_module, "MAX_ENTRIES", 3)
     path = tmp_path / "memo.json"
-    path.write_text(json.dumps({"old1": "a", "old2": "b", "old3": "c"}))
+    path.write_bytes(sealed({"old1": "a", "old2": "b", "old3": "c"}))
     memo = SpokenMemo(path)
     with memo.active():
         spoken_text("Route 66")
         spoken_text("Route 66")  # the second time from the memo
     assert memo.added == 1
     memo.save()
-    kept = json.loads(path.read_text())
+    kept = unsealed(path.read_bytes())
     assert len(kept) == 3
     assert "route sixty six" in " ".join(kept.values()).lower()
     assert spoken.MEMO.get() is None  # no memo outside a render

@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     # the chunk cache
     "Cache": "podrender.cache",
     "default_cache_dir": "podrender.cache",
-    "atomic_write": "podrender.cache",
+    "atomic_write": "podrender.output.files",
 }
 #: public names that are another name in their module
 _RENAMED = {"resolve_format_name": "resolve_name", "register_engine": "register", "short_time": "short"}
@@ -93,7 +93,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getattr__ loads them
     from podrender.audio.settings import AudioSettings
-    from podrender.cache import Cache, atomic_write, default_cache_dir
+    from podrender.cache import Cache, default_cache_dir
     from podrender.config import CHAPTER_POLICIES, Config, SpeakerConfig, load_config, parse_config
     from podrender.doctor import run_checks
     from podrender.engines import engine_names, get_engine
@@ -105,6 +105,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.output.castsheet import cast_sheet, format_sheet, format_spoken, spoken_sheet
     from podrender.output.clock import short as short_time
     from podrender.output.feed import check_base_url, write_feed
+    from podrender.output.files import atomic_write
     from podrender.output.result import RenderResult
     from podrender.output.sidecars import parse_sidecars
     from podrender.pipeline import Progress, load_catalog, prepare, render, slugify, with_audio_overrides

@@ -8,16 +8,20 @@ metadata file's mtime is the entry's last use; `prune` removes the least recentl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+import shutil
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from podrender.errors import CacheError
+from podrender.output.files import atomic_write
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 #: A temporary file (or a chunk without metadata) this old is left over from a killed writer.
@@ -31,20 +35,21 @@ def default_cache_dir() -> Path:
     return root / "podrender"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def sealed(value: Any) -> bytes:
+    """`value` as JSON after a line with the body's SHA-256, for files read back later (facts, the memo)."""
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def unsealed(data: bytes) -> Any:
+    """The value `sealed` wrote, or None when the file is damaged, changed by hand, or of an older shape."""
+    digest, _, body = data.partition(b"\n")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        return None
     try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a manifest is read by others like the episode beside it
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,34 @@ class Cache:
             ) from None
         return meta
 
+    @contextlib.contextmanager
+    def pinned(self, keys: Sequence[str]) -> Iterator[list[Path] | None]:
+        """Hard links to the chunks of `keys`, in order, that stay whole while the block runs even if the
+        entries are removed meanwhile (`podrender cache clear`, another render's pruning); None when one
+        of the chunks is gone already, so the caller can make it again. Copies where links fail."""
+        folder = self.root / "pins" / f"{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot write in the cache ({exc.strerror})", path=str(self.root)) from None
+        try:
+            paths: list[Path] = []
+            made: dict[str, Path] = {}
+            for key in keys:
+                if key not in made:
+                    pin = folder / f"{len(made)}.mp3"
+                    try:
+                        _link_or_copy(self.data_path(key), pin)
+                    except FileNotFoundError:
+                        break
+                    except OSError as exc:
+                        raise CacheError(f"cannot read the cache ({exc.strerror})", path=str(self.root)) from None
+                    made[key] = pin
+                paths.append(made[key])
+            yield paths if len(paths) == len(keys) else None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def discard(self, key: str) -> None:
         for p in self._paths(key):
             try:
@@ -176,6 +209,7 @@ class Cache:
 
         Also removes what killed writers left: temporary files and chunks without metadata that
         are older than STALE_SECONDS (younger ones may belong to a render running now)."""
+        _sweep_pins(self.root)
         entries = sorted(self._scan(stale_before=time.time() - STALE_SECONDS))
         total = sum(s for _, s, _ in entries)
         removed = 0
@@ -202,6 +236,32 @@ class Cache:
         return len(entries)
 
 
+def _link_or_copy(source: Path, dest: Path) -> None:
+    try:
+        os.link(source, dest)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copyfile(source, dest)  # a file system without hard links, or another device
+
+
+def _sweep_pins(root: Path) -> None:
+    """Remove the pin folders of renders that were killed (their pid is not running)."""
+    try:
+        folders = list(os.scandir(root / "pins"))
+    except OSError:
+        return
+    for entry in folders:
+        pid = entry.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            except OSError:
+                pass
+
+
 class Facts:
     """Small facts measured about this machine's engine and encoder (the voice list, the codec's
     level change), remembered under names that include the tools' identities, so they never go
@@ -212,14 +272,15 @@ class Facts:
         self.root = root or default_cache_dir() / "facts"
 
     def get(self, name: str) -> Any:
+        """The fact, or None when it is missing or does not verify (then it is measured again)."""
         try:
-            return json.loads((self.root / name).read_bytes())
-        except (OSError, ValueError):
+            return unsealed((self.root / name).read_bytes())
+        except OSError:
             return None
 
     def put(self, name: str, value: Any) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.root / name, json.dumps(value).encode())
+            atomic_write(self.root / name, sealed(value))
         except OSError:
             pass  # only a missed shortcut: the fact is measured again next time

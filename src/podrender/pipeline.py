@@ -19,11 +19,12 @@ from podrender.cache import Cache, Facts, default_cache_dir
 from podrender.config import AudioSettings, Config
 from podrender.engines import Engine, get_engine
 from podrender.engines.catalog import Catalog
-from podrender.errors import OutputError, ScriptError
+from podrender.errors import CacheError, OutputError, ScriptError
 from podrender.input.formats import parse_options, parse_script, with_script_voices
+from podrender.output.files import check_outputs, folder_lock
 from podrender.output.result import RenderResult
 from podrender.output.timeline import build_timeline
-from podrender.runner.launch import collect_again, load_writers
+from podrender.runner.warm import collect_again, load_writers
 from podrender.runner.zygote import Order, Zygote, missing_tasks, take_early
 from podrender.speech.cast import build_cast
 from podrender.speech.chapters import build_chapters
@@ -112,6 +113,17 @@ def _check_target(target: Path) -> None:
         raise OutputError(f"cannot write here ({exc.strerror})", path=str(folder)) from None
 
 
+def _check_outputs(paths: list[Path], manifest_path: Path, force: bool) -> None:
+    """Before any work: the paths are new, or regular files podrender wrote (or `force`). Under the folder's
+    lock, so a render of the same episode that is writing right now is seen whole, not half-written."""
+    folder = manifest_path.parent
+    if not folder.is_dir():
+        return  # a new folder: every path is new
+
+    with folder_lock(folder):
+        check_outputs(paths, manifest_path, force=force)
+
+
 def _check_not_source(paths: list[Path], source: str) -> None:
     """Refuse to write over the script being rendered (a Markdown script beside `-o` would be its notes)."""
     script = Path(source)
@@ -141,11 +153,13 @@ def render(
     output_format: str | None = None,
     sidecars: Collection[str] | None = None,
     zygote: Zygote | None = None,
+    force: bool = False,
 ) -> RenderResult:
     """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
     its manifest and the chosen sidecars (all of podrender.output.sidecars.SIDECARS when None); returns what was made.
 
-    `zygote`: one the caller started earlier (and closes); by default render starts its own."""
+    `zygote`: one the caller started earlier (and closes); by default render starts its own. `force`: replace
+    files at the target that podrender did not write (without it, they stop the render before any work)."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
         # First: the zygote loads the synthesis side on another core while this process plans.
         # The console command forks one before its CLI loads (podrender.runner.launch); else start one now.
@@ -167,7 +181,10 @@ def render(
         _check_target(target)
         extra = sidecar_paths(target, kinds)
         check_paths(extra)
-        _check_not_source([target, target.with_suffix(".json"), *extra.values()], source)
+        manifest_path = target.with_suffix(".json")
+        outputs = [target, manifest_path, *extra.values()]
+        _check_not_source(outputs, source)
+        _check_outputs(outputs, manifest_path, force)
 
         early: dict[str, list[str]] = {}
 
@@ -179,20 +196,30 @@ def render(
                 early["cues"] = cue_texts(prepared)
 
         metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, meanwhile)
+        keys = [u.key for u in plan.units]
+        for _ in range(3):  # a chunk removed meanwhile (`podrender cache clear`) is made again
+            chunk_paths = stack.enter_context(cache.pinned(keys))
+            if chunk_paths is not None:
+                break
+            fresh = stack.enter_context(closing(Zygote.start()))  # a zygote takes one order
+            metas, again = _chunks(plan, fresh, cache, Path(scratch), jobs, None)
+            made |= again
+        else:
+            raise CacheError("the cache was emptied again and again while this render ran; render it again")
         timeline = build_timeline(plan, metas)
-        from podrender.output.assemble import build_tag, folder_lock, write_atomic
+        from podrender.output.assemble import build_tag
         from podrender.output.export import export_audio, lossy_bitrate
+        from podrender.output.files import write_output
         from podrender.output.manifest import add_outputs, build_manifest, write_manifest
         from podrender.output.sidecars import episode_text, write_sidecars
 
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
         cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
-        manifest_path = target.with_suffix(".json")
-        chunk_paths = [cache.data_path(u.key) for u in plan.units]
         with folder_lock(target.parent):  # two renders of one episode: the audio, sidecars and manifest agree
+            check_outputs(outputs, manifest_path, force=force)  # again: a file may have appeared meanwhile
             if fmt.name == "mp3":
-                size = write_atomic(target, [tag, *chunk_paths])
+                size = write_output(target, [tag, *chunk_paths])
             else:
                 episode = config.episode
                 size = export_audio(fmt, target, chunk_paths, prepared.title, episode, timeline.chapters, plan.audio)

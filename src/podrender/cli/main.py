@@ -102,6 +102,10 @@ voices_option = click.option(
 @click.option("--sample-rate", type=int, help="Output sample rate in Hz (default 44100).")
 @click.option("--channels", type=click.IntRange(1, 2), help="1 (mono, default) or 2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--force", is_flag=True,
+    help="Replace files at the output path that podrender did not write (it never replaces them otherwise).",
+)  # fmt: skip
 @input_format_option
 @click.option(
     "--format", "output_format", type=click.Choice(OUTPUT_FORMATS),
@@ -129,6 +133,7 @@ def render(
     input_format: str | None,
     output_format: str | None,
     sidecars: tuple[str, ...] | None,
+    force: bool,
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
     WebVTT and an SRT transcript and Markdown show notes."""
@@ -155,7 +160,7 @@ def render(
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
             jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
-            output_format=output_format, sidecars=sidecars,
+            output_format=output_format, sidecars=sidecars, force=force,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None

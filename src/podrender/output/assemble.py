@@ -6,18 +6,12 @@ target path only ever holds a whole episode.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import io
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TDRC, TIT2, TPE1, CTOCFlags, Frame
 
 from podrender.config import Episode
-from podrender.errors import OutputError
 from podrender.output.timeline import TimedChapter
 
 #: ID3 limits a CTOC to 255 children.
@@ -75,64 +69,3 @@ def _frame_bytes(frame: Frame) -> bytes:
     buf = io.BytesIO()
     tag.save(buf, v2_version=3, padding=lambda info: 0)
     return buf.getvalue()[10:]
-
-
-@contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `folder` itself (no lock file is left behind), so that renders
-    writing into one folder at once write their files one after the other."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        raise OutputError(f"cannot create the folder ({exc.strerror})", path=str(folder)) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def write_atomic(target: Path, parts: Iterable[bytes | Path]) -> int:
-    """Stream byte strings and files into `target` through a temporary file; returns the size."""
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the folder ({exc.strerror})", path=str(folder)) from None
-    if target.is_dir():
-        raise OutputError("is a directory; give a file name ending in .mp3", path=str(target))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write here ({exc.strerror})", path=str(folder)) from None
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                if isinstance(part, Path):
-                    with part.open("rb") as src:
-                        while block := src.read(1 << 20):
-                            out.write(block)
-                            size += len(block)
-                else:
-                    out.write(part)
-                    size += len(part)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        _unlink(tmp)
-        raise OutputError(f"cannot write the episode ({exc.strerror})", path=str(target)) from None
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return size
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

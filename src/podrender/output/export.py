@@ -16,7 +16,6 @@ renamed, like the MP3.
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from typing import Any
 from podrender.config import AudioSettings, Episode
 from podrender.errors import EncoderError, OutputError
 from podrender.output.clock import precise
+from podrender.output.files import replacing
 from podrender.output.timeline import TimedChapter
 from podrender.runtime import ffmpeg
 
@@ -169,16 +169,9 @@ def export_audio(
     audio: AudioSettings,
 ) -> int:
     """Write the episode made of `chunks` (bare MP3) to `target` in `fmt`; returns its size in bytes."""
-    folder = target.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"cannot write here ({exc.strerror})", path=str(folder)) from None
-    tmp = Path(tmp_name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="podrender-export-") as scratch:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(target) as tmp, tempfile.TemporaryDirectory(prefix="podrender-export-") as scratch:
             meta = Path(scratch) / "metadata.txt"
             meta.write_text(ffmetadata(title, episode, chapters if fmt.chapters == "mp4" else ()), encoding="utf-8")
             stream = b"".join(p.read_bytes() for p in chunks)
@@ -199,15 +192,7 @@ def export_audio(
                 raise EncoderError(
                     f"ffmpeg could not make the {fmt.name} file: {message[-1] if message else proc.returncode}"
                 )
-        _add_tags(tmp, fmt, episode, chapters)
-        with tmp.open("rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+            _add_tags(tmp, fmt, episode, chapters)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write the episode ({exc.strerror})", path=str(target)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return target.stat().st_size

@@ -216,7 +216,7 @@ def write_feed(
     image: str | None = None,
 ) -> tuple[Path, int]:
     """Write the folder's feed (default `folder/feed.xml`) atomically; returns its path and item count."""
-    from podrender.output.assemble import write_atomic
+    from podrender.output.files import write_output
 
     target = output or folder / "feed.xml"
     episodes = collect(folder, base_url, target)
@@ -225,7 +225,7 @@ def write_feed(
         description=description, language=language, author=author, image=image,
     )  # fmt: skip
     try:
-        write_atomic(target, [data])
+        write_output(target, [data], "the feed")
     except PodrenderError as exc:
-        raise FeedError(exc.detail.replace("the episode", "the feed"), path=exc.path) from None
+        raise FeedError(exc.detail, path=exc.path) from None
     return target, len(episodes)

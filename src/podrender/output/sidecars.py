@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podrender.errors import OutputError
-from podrender.output.assemble import write_atomic
 from podrender.output.clock import precise, short
+from podrender.output.files import write_output
 
 if TYPE_CHECKING:
     from podrender.output.timeline import Timeline
@@ -366,10 +366,7 @@ def write_sidecars(paths: Mapping[str, Path], ep: EpisodeText) -> dict[str, Path
     """Write each sidecar whole (temporary file + rename); returns what was written."""
     written: dict[str, Path] = {}
     for kind, path in paths.items():
-        try:
-            write_atomic(path, [sidecar_bytes(kind, ep)])
-        except OutputError as exc:
-            raise OutputError(exc.detail.replace("the episode", f"the {kind} file"), path=exc.path) from None
+        write_output(path, [sidecar_bytes(kind, ep)], f"the {kind} file")
         written[kind] = path
     return written
 

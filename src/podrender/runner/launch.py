@@ -27,19 +27,3 @@ def main() -> None:
     from podrender.cli.main import main as cli_main
 
     cli_main()
-
-
-def collect_again() -> None:
-    """Turn the cyclic garbage collector back on if start-up turned it off (main above), leaving out of
-    its reach what start-up and planning made: modules, the plan, nothing that is garbage."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
-def load_writers() -> None:
-    """Import what writing the episode needs (mutagen among it), while the workers speak."""
-    import importlib
-
-    for module in ("assemble", "export", "manifest"):
-        importlib.import_module(f"podrender.output.{module}")

@@ -10,13 +10,12 @@ normalizer starts a fresh memo instead of serving stale forms.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from podrender import __version__
-from podrender.cache import atomic_write
+from podrender.cache import atomic_write, sealed, unsealed
 
 #: Entries kept in one memo file: those the last render used, then earlier ones, up to this many.
 MAX_ENTRIES = 50_000
@@ -41,9 +40,9 @@ class SpokenMemo:
         self.used: dict[str, str] = {}
         self.added = 0
         try:
-            loaded = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            loaded = None  # missing or damaged: start empty, it is only a shortcut
+            loaded = unsealed(path.read_bytes())
+        except OSError:
+            loaded = None  # missing, damaged or changed by hand: start empty, it is only a shortcut
         if isinstance(loaded, dict):
             self.known = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str)}
 
@@ -83,6 +82,6 @@ class SpokenMemo:
             kept.setdefault(key, value)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps(kept, ensure_ascii=False).encode())
+            atomic_write(self.path, sealed(kept))
         except OSError:
             pass  # a missed shortcut, not an error: the next render normalizes again
