@@ -24,6 +24,43 @@ CHAPTER_POLICIES = ("host", "turn", "marker", "none")
 LENGTH_SCALE_RANGE = (0.5, 2.0)
 
 
+#: Seconds one skip pattern may take on one line of a script. A pattern with nested repeats, such as
+#: `(a+)+$`, can take longer than the age of the universe on a line of 40 a's; ordinary ones take microseconds.
+SKIP_TIMEOUT_S = 0.25
+
+
+@dataclass(frozen=True)
+class SkipRule:
+    """A `skip:` pattern of voices.yaml, run with a time bound (the `regex` module's timeout)."""
+
+    pattern: str
+    compiled: Any = field(repr=False, compare=False)
+    line: int = 0
+    path: str | None = None
+
+    def search(self, text: str) -> bool:
+        try:
+            return self.compiled.search(text, timeout=SKIP_TIMEOUT_S) is not None
+        except TimeoutError:
+            raise ConfigError(
+                f"skip pattern {self.pattern!r} took more than {SKIP_TIMEOUT_S:g} s on one line of the script; "
+                "simplify it (nested repeats such as (a+)+ can run for ever)",
+                path=self.path, line=self.line,
+            ) from None
+
+
+def skip_rule(pattern: str, line: int = 0, path: str | None = None) -> SkipRule:
+    """Compile a skip pattern (Python `re` syntax), or raise ConfigError naming it."""
+    import regex
+
+    try:
+        compiled = regex.compile(pattern, flags=regex.VERSION0)
+    except (regex.error, RecursionError, OverflowError, ValueError) as exc:
+        message = f"skip pattern {pattern!r} is not a valid regular expression ({exc})"
+        raise ConfigError(message, path=path, line=line) from None
+    return SkipRule(pattern, compiled, line, path)
+
+
 @dataclass(frozen=True)
 class SpeakerConfig:
     """One entry under `speakers:`."""
@@ -85,7 +122,7 @@ class Config:
     speakers: tuple[SpeakerConfig, ...] = ()
     fallback_voices: tuple[tuple[str, int], ...] = ()
     """(voice, line) pairs."""
-    skip: tuple[re.Pattern[str], ...] = ()
+    skip: tuple[SkipRule, ...] = ()
     pronounce: tuple[tuple[str, str], ...] = ()
     episode: Episode = field(default_factory=Episode)
     audio: AudioSettings = field(default_factory=AudioSettings)
@@ -337,15 +374,7 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
         elif key == "fallback_voices":
             values["fallback_voices"] = tuple(r.strings(node, "fallback_voices"))
         elif key == "skip":
-            patterns = []
-            for pattern, line in r.strings(node, "skip"):
-                try:
-                    patterns.append(re.compile(pattern))
-                except re.error as exc:
-                    raise ConfigError(
-                        f"skip pattern {pattern!r} is not a valid regular expression ({exc})", path=path, line=line
-                    ) from None
-            values["skip"] = tuple(patterns)
+            values["skip"] = tuple(skip_rule(pattern, line, path) for pattern, line in r.strings(node, "skip"))
         elif key == "pronounce":
             values["pronounce"] = r.table(node, "pronounce")
         elif key == "pronounce_files":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from podrender.config import SpeakerConfig
 from podrender.errors import ScriptError
@@ -84,13 +85,22 @@ class Script:
         return tuple(seen)
 
 
+class SkipPattern(Protocol):
+    """A line-skipping rule: a compiled `re` pattern, or voices.yaml's time-bounded config.SkipRule."""
+
+    @property
+    def pattern(self) -> Any: ...
+
+    def search(self, text: str) -> Any: ...
+
+
 @dataclass(frozen=True)
 class ParseOptions:
     """What the parser needs from voices.yaml."""
 
     aliases: Mapping[str, str] = field(default_factory=dict)
     """Lower-cased label -> canonical speaker (speakers map to themselves)."""
-    skip: Sequence[re.Pattern[str]] = ()
+    skip: Sequence[SkipPattern] = ()
     """Lines matching any of these are not spoken."""
     qa: Mapping[str, str] = field(default_factory=dict)
     """`Q`/`A` labels -> the speaker they stand for (every format but plain)."""

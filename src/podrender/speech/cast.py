@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, replace
 
 from podrender.config import Config, SpeakerConfig
 from podrender.engines import Engine, VoiceSettings, get_engine
 from podrender.engines.catalog import Catalog, UnknownVoice
 from podrender.errors import ConfigError, VoiceError
-from podrender.input.script import Script
+from podrender.input.script import Script, Turn
 from podrender.speech.distinct import Heard, choose_fallback, clash_warnings, describe, plan_pitches
 from podrender.speech.normalize.spoken import PHONEMES
 
@@ -52,7 +53,11 @@ class Cast:
     def role(self, speaker: str | None) -> Role:
         if speaker is None or speaker == self.narrator.name:
             return self.narrator
-        return next(r for r in self.roles if r.name == speaker)
+        return self._by_name[speaker]
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Role]:
+        return {r.name: r for r in self.roles}
 
 
 def _resolve(catalog: Catalog, spec: str, config: Config, line: int, who: str) -> str:
@@ -62,9 +67,18 @@ def _resolve(catalog: Catalog, spec: str, config: Config, line: int, who: str) -
         raise VoiceError(f"{exc} (speaker '{who}')", path=config.path, line=line or None) from None
 
 
+#: Fallback speakers cast one by one by the pitch rule (speech/distinct.py). The rule has room for about
+#: ten pitches per gender; past this many, later speakers take these voices again in turn, so casting
+#: stays linear in the number of speakers (800 speakers took 75 s when every one was searched).
+CAREFUL_FALLBACKS = 24
+#: Speakers checked pair by pair for voices that sound alike (the number of pairs grows as its square).
+CLASH_CHECKED = 200
+
+
 def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     """Cast the narrator and every labeled speaker of `script`."""
     warnings: list[str] = []
+    crowded = 0
     used: set[str] = set()
     plan: list[tuple[str, SpeakerConfig | None]] = [(config.narrator, config.speaker(config.narrator))]
     plan += [(name, config.speaker(name)) for name in script.speakers]
@@ -107,15 +121,28 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
                 heard.append(Heard(name, catalog.gender(chosen[name]), catalog.expected_pitch(settings[name])))
     contrast_pool = contrast_pool or resolved_candidates
     unvoiced = list(dict.fromkeys(n for n, _ in plan if n not in chosen and n in speaking))
-    planned = plan_pitches(unvoiced, heard, contrast_pool, catalog)
+    planned = plan_pitches(unvoiced[:CAREFUL_FALLBACKS], heard, contrast_pool, catalog)
 
     roles: dict[str, Role] = {}
     unread: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # phoneme entries an engine cannot read
     why: dict[str, str] = {}
     fallbacks = 0
+    careful: list[VoiceSettings] = []  # the first CAREFUL_FALLBACKS fallback speakers' voices
     for name, entry in plan:
         fallback = name not in chosen
-        if fallback:
+        if fallback and fallbacks >= CAREFUL_FALLBACKS and careful:
+            # More fallback speakers than the pitch rule can keep apart: the later ones take the careful
+            # choices again in turn (a voice of their own would not be distinct either), in linear time.
+            voice = careful[(fallbacks - CAREFUL_FALLBACKS) % len(careful)]
+            if entry is not None:  # what voices.yaml sets for the speaker is kept, as for any fallback
+                own_settings = {k: getattr(entry, k) for k in ("pitch", "rate", "volume")}
+                voice = replace(voice, **{k: v for k, v in own_settings.items() if v is not None})
+            fallbacks += 1
+            chosen[name], settings[name], why[name] = voice.voice, voice, "fallback: shares a voice (many speakers)"
+            if name in speaking:
+                heard.append(Heard(name, catalog.gender(voice.voice), catalog.expected_pitch(voice)))
+            crowded += 1
+        elif fallback:
             choice = choose_fallback(
                 name, contrast_pool, catalog, heard, used,
                 pitch=entry.pitch if entry else None, rate=entry.rate if entry else None,
@@ -136,10 +163,11 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
                 free = spare
                 settings[name], why[name] = _settings(catalog, free, entry), "fallback: first unused voice"
             chosen[name] = free
+            careful.append(settings[name])
             if name in speaking:  # a narrator who never speaks leaves its voice free for the speakers
                 used.add(free.casefold())
                 heard.append(Heard(name, catalog.gender(free), catalog.expected_pitch(settings[name])))
-            if name != config.narrator:
+            if name != config.narrator and fallbacks <= CAREFUL_FALLBACKS:
                 voice = settings[name]
                 warnings.append(
                     f"speaker '{name}' is not in voices.yaml; using fallback voice {free}"
@@ -176,8 +204,18 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
             f"{', '.join(repr(w) for w in words[:3])}{' and more' if len(words) > 3 else ''} are not used"
             f" ({', '.join(names)})"
         )
+    if crowded:
+        warnings.append(
+            f"{crowded + CAREFUL_FALLBACKS} speakers are not in voices.yaml, more than the {CAREFUL_FALLBACKS} "
+            f"that fallback voices can keep apart; the last {crowded} share voices with earlier ones"
+        )
     order = [name for name, _ in plan if name in speaking]
-    warnings += clash_warnings([h for n in dict.fromkeys(order) for h in heard if h.name == n], settings)
+    by_name = {h.name: h for h in heard}
+    listened = [by_name[n] for n in dict.fromkeys(order) if n in by_name]
+    if len(listened) <= CLASH_CHECKED:
+        warnings += clash_warnings(listened, settings)
+    else:  # pair by pair would be quadratic, and would bury the script in warnings
+        warnings.append(f"{len(listened)} speakers: too many to check pair by pair that they sound distinct")
     warnings += _name_warnings(script, config)
     host = script.speakers[0] if script.speakers else None
     if config.host:
@@ -268,12 +306,17 @@ def _checked(config: Config, name: str, entry: SpeakerConfig | None, voice: Voic
 def _name_warnings(script: Script, config: Config) -> list[str]:
     out: list[str] = []
     names = list(script.speakers)
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            if difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio() >= 0.75:
-                out.append(f"speakers '{a}' and '{b}' look alike: a typo? (add one as an alias of the other)")
+    if len(names) <= CLASH_CHECKED:  # pair by pair: quadratic, so only for casts a person would read through
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio() >= 0.75:
+                    out.append(f"speakers '{a}' and '{b}' look alike: a typo? (add one as an alias of the other)")
+    turns_of: dict[str, list[Turn]] = {}
+    for turn in script.turns:
+        if turn.speaker is not None:
+            turns_of.setdefault(turn.speaker, []).append(turn)
     for name in names:
-        turns = [t for t in script.turns if t.speaker == name]
+        turns = turns_of.get(name, [])
         if len(turns) == 1 and config.speaker(name) is None and len(turns[0].text.split()) <= 15:
             out.append(f"'{name}' speaks only once (line {turns[0].line}); is '{name}:' prose rather than a speaker?")
     return out
