@@ -23,7 +23,7 @@ from podrender.pipeline import prepare, render
 # No example database: nothing is written outside tmp_path, and runs do not depend on earlier ones.
 # PODRENDER_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt, not for every test run);
 # with PODRENDER_FUZZ_RANDOM=1 the examples are fresh each run (conftest.py: repeatable by default).
-BUDGET = {"decode": 300, "parse": 200, "prepare": 150, "config": 200, "lexicon": 100, "render": 30}
+BUDGET = {"decode": 300, "parse": 200, "prepare": 150, "config": 200, "lexicon": 100, "render": 30, "hostile": 25}
 SCALE = float(os.environ.get("PODRENDER_FUZZ_SCALE", "1"))
 
 
@@ -51,7 +51,9 @@ def lines_of(text: str) -> int:
 
 
 #: Errors about the whole input, which name the file but no line.
-WHOLE_FILE = re.compile(r"is empty|has only whitespace|nothing (left )?to say|nested too deeply")
+WHOLE_FILE = re.compile(
+    r"is empty|has only whitespace|nothing (left )?to say|nested too deeply|turns are accepted|speakers; scripts"
+)
 
 
 def located(err: PodrenderError, lines: int) -> None:
@@ -200,3 +202,59 @@ def test_render_path_survives_generated_scripts(text: str, shared_cache: Path, t
     assert len(result.manifest["turns"]) == len({u.turn for u in result.prepared.plan.units})
     chapters = [c["start_ms"] for c in result.manifest["chapters"]]
     assert chapters == sorted(chapters) and all(0 <= c < result.timeline.duration_ms for c in chapters)
+
+
+# --- hostile scripts: anchors, huge counts, control characters, through inspect under a time and memory bound
+
+
+@st.composite
+def hostile_scripts(draw: st.DrawFn) -> tuple[str, str]:
+    """(text, file name): a YAML script whose aliases nest (a bomb when deep and wide), a JSON script with
+    a huge turn count, or text with a label repeated a huge number of times and control characters."""
+    kind = draw(st.sampled_from(["yaml", "json", "text"]))
+    if kind == "yaml":
+        depth, width = draw(st.integers(1, 12)), draw(st.integers(1, 10))
+        words = draw(st.text(alphabet="ab \x07\x85\t", max_size=20)).replace('"', "")
+        lines = [f'a0: &a0 "{words} words"']
+        lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, depth + 1)]
+        alias = draw(st.sampled_from([f"*a{depth}", "*a0", "&self [*self]"]))
+        lines += ["turns:", "  - speaker: Ann", f"    text: {alias}"]
+        return "\n".join(lines) + "\n", "talk.yaml"
+    if kind == "json":
+        count = draw(st.sampled_from([1, 10, 1_000, 50_001, 200_000]))
+        turn = draw(st.sampled_from(['{"speaker":"Ann","text":"Hi."}', '{"narration":"x\\u0007y"}', '{"pause":1}']))
+        return '{"turns":[' + ",".join([turn] * count) + "]}", "talk.json"
+    count = draw(st.sampled_from([1, 100, 5_001, 50_001]))
+    label = draw(st.sampled_from(["Ann: ", "ANN\n    ", "Q: ", "[00:00:01] Ann: ", "\x00Ann: ", "Ann\x07: "]))
+    filler = draw(st.text(alphabet="ab .\x0b\x0c\x1b\u200b\u202e", max_size=30))
+    return "Hostile\n\n" + "".join(f"{label}{filler} line {i}.\n" for i in range(count)), "talk.txt"
+
+
+@budget("hostile")
+@given(hostile_scripts())
+@example(("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "turns:\n  - speaker: Ann\n"
+    "    text: *a8\n", "talk.yaml"))  # a billion laughs
+def test_hostile_scripts_are_inspected_or_refused_in_bounded_time_and_memory(case: tuple[str, str]) -> None:
+    """inspect's library calls (prepare, then the cast sheet) either give a sheet or one located error, within
+    20 s of CPU and 400 MB of Python allocations for any of these (a 158 KB YAML script expanded to 33 million
+    words and a million-turn JSON script took 148 s and 9.9 GB before the limits)."""
+    import time
+    import tracemalloc
+
+    from podrender.output.castsheet import cast_sheet
+
+    text, name = case
+    tracemalloc.start()
+    start = time.process_time()
+    try:
+        cast_sheet(prepare(text, FAKE, source=name))
+    except PodrenderError as err:
+        located(err, lines_of(text))
+    finally:
+        seconds = time.process_time() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert seconds < 20, seconds
+    assert peak < 400 * 1024 * 1024, peak
+

@@ -87,3 +87,98 @@ def test_many_speakers_share_voices_with_one_warning() -> None:
                      "the last 37 share voices with earlier ones"]  # fmt: skip
     later = [r for r in prepared.cast.roles if r.why == "fallback: shares a voice (many speakers)"]
     assert len(later) == 37
+
+
+def test_yaml_aliases_cannot_blow_a_script_up(tmp_path: Path) -> None:
+    """A small YAML script whose aliases expand to millions of words (33 million from 158 KB before)."""
+    lines = ['a0: &a0 "' + "word " * 50 + '"']
+    for i in range(1, 12):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 8)}]")
+    lines += ["turns:", "  - speaker: Ann", "    text: *a11"]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    line = one_error_line(cli("inspect", str(path)))
+    assert time.monotonic() - start < 30
+    assert "expands through YAML aliases to more than" in line and line.startswith(f"Error: {path} line ")
+
+
+def test_a_script_that_refers_to_itself_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text("turns: &t\n  - speaker: Ann\n    text: hi\n  - *t\n")
+    assert "refers to itself through a YAML alias" in one_error_line(cli("inspect", str(path)))
+
+
+def test_a_json_script_of_too_many_turns_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "many.json"
+    turns = ",".join('{"speaker":"Ann","text":"Hi."}' for _ in range(60_000))
+    path.write_text('{"turns":[' + turns + "]}")
+    start = time.monotonic()
+    line = one_error_line(cli("inspect", str(path)))
+    assert time.monotonic() - start < 30
+    assert line == f"Error: {path}: has 60,000 turns; scripts of up to 50,000 turns are accepted"
+
+
+def test_a_plain_script_of_too_many_turns_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "many.txt"
+    path.write_text("Many\n\n" + "".join(f"{'Ann' if i % 2 else 'Ben'}: Hi.\n" for i in range(50_010)))
+    line = one_error_line(cli("inspect", str(path)))
+    assert "has more than 50,000 turns; split it into several episodes" in line
+
+
+def test_stdin_and_devices_are_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    """/dev/zero gave a MemoryError traceback and 50 MB through /dev/stdin was read whole: the size a
+    file claims (0 for both) is not trusted; reading stops at 20 MB + 1 byte."""
+    import subprocess
+    import sys
+
+    line = one_error_line(cli("inspect", "/dev/zero"))
+    assert line == "Error: /dev/zero: is more than 20 MB; transcripts up to 20 MB are accepted"
+    big = ("Ann: " + "word " * 20 + "\n") * 500_000  # 53 MB
+    proc = subprocess.run([sys.executable, "-m", "podrender", "inspect", "/dev/stdin"], input=big,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert one_error_line(proc) == "Error: /dev/stdin: is more than 20 MB; transcripts up to 20 MB are accepted"
+    ok = subprocess.run([sys.executable, "-m", "podrender", "inspect", "/dev/stdin"], input="Talk\n\nAnn: Hello.\n",
+                        capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ok.returncode == 0 and "Ann" in ok.stdout
+
+
+def test_a_nul_byte_past_the_first_8_kb_does_not_hide_a_label(tmp_path: Path) -> None:
+    from podrender.input.source import decode_script
+
+    text = "Talk\n\n" + "Ann: " + "Words of the first turn. " * 400 + "\n\nB\x00en: The hidden label.\n"
+    assert text.index("\x00") > 8192
+    decoded = decode_script(text.encode())
+    assert "Ben: The hidden label." in decoded and "\x00" not in decoded
+
+
+@pytest.mark.parametrize(
+    ("voices", "expected"),
+    [
+        ("engine: os.system\n", "line 1: engine: unknown engine 'os.system' (available: fake, piper, pyttsx3)"),
+        ("speakers:\n  Ann: {engine: eval, voice: x}\n", "line 2: speaker 'Ann': engine: unknown engine 'eval'"),
+        ("episode:\n  cover: /dev/zero\n",
+         "line 2: episode: cover file '/dev/zero' is not a regular file (a device, a pipe or a socket), not an image"),
+        ("episode:\n  year: 99999\n",
+         "line 2: episode: year must be a year such as 2024 or a date such as 2024-05-01, not '99999'"),
+        ("episode:\n  year: -5\n", "line 2: episode: year must be a year"),
+    ],
+)  # fmt: skip
+def test_config_mistakes_name_their_file_and_line(tmp_path: Path, voices: str, expected: str) -> None:
+    (tmp_path / "t.txt").write_text("Talk\n\nAnn: Hello there.\n")
+    (tmp_path / "v.yaml").write_text(voices)
+    line = one_error_line(cli("inspect", str(tmp_path / "t.txt"), "--voices", str(tmp_path / "v.yaml")))
+    assert line.startswith(f"Error: {tmp_path / 'v.yaml'} {expected}"), line
+
+
+def test_a_year_or_a_date_is_kept() -> None:
+    for year in ("2024", "2024-05", "2024-05-01"):
+        assert parse_config(f"episode:\n  year: '{year}'\n", "v.yaml").episode.year == year
+    assert parse_config("episode:\n  year: 2024\n", "v.yaml").episode.year == "2024"
+
+
+def test_too_many_speakers_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "crowd.txt"
+    path.write_text(panel(5_001))
+    line = one_error_line(cli("inspect", str(path)))
+    assert line == f"Error: {path}: has 5,001 speakers; scripts of up to 5,000 are accepted"

@@ -188,7 +188,7 @@ def test_a_script_with_nothing_to_say_is_not_rendered(client: TestClient) -> Non
          "voices.yaml line 3: unknown voice 'fake/nope'; closest: fake/low"),
         ("engine: fake\nspeakers:\n  Ada: [fake/low\n", None, "voices", "voices.yaml line 4: invalid YAML"),
         ("engine: fake\nspeakerz: {}\n", None, "voices", "voices.yaml line 2: unknown key 'speakerz'"),
-        ("engine: fakr\n", None, "voices", "unknown engine 'fakr' (did you mean 'fake'?)"),
+        ("engine: fakr\n", None, "voices", "voices.yaml line 1: engine: unknown engine 'fakr' (did you mean 'fake'?)"),
         (VOICES, {"Ada": "fake/loww"}, "speakers", "voice for 'Ada': unknown voice 'fake/loww'; closest: fake/low"),
     ],
 )  # fmt: skip

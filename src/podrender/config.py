@@ -14,7 +14,8 @@ import yaml
 
 from podrender.audio.settings import AudioSettings
 from podrender.errors import ConfigError
-from podrender.yamlnodes import Loader, unreadable_yaml
+from podrender.input.source import TooBig, read_limited
+from podrender.yamlnodes import Loader, compose
 
 T = TypeVar("T")
 
@@ -243,6 +244,17 @@ class _Reader:
             raise self.fail(node, f"{where} must be text, not {_kind(value)}")
         return value
 
+    def engine(self, node: yaml.Node, where: str) -> str:
+        """An engine's name, checked against the engines installed (built in, or added by a package)."""
+        from podrender.engines import check_engine_name
+
+        name = self.name(node, where)
+        try:
+            check_engine_name(name)
+        except ConfigError as exc:
+            raise self.fail(node, f"{where}: {exc.detail}") from None
+        return name
+
     def strings(self, node: yaml.Node, where: str) -> list[tuple[str, int]]:
         if isinstance(node, yaml.ScalarNode):
             if node.tag == "tag:yaml.org,2002:null":
@@ -278,10 +290,13 @@ class _Reader:
             if not file.is_absolute() and self.base_dir is not None:
                 file = self.base_dir / file
             if not file.is_file():
-                why = "is a directory, not a file" if file.is_dir() else "does not exist"
+                why = _not_a_file(file, "a file")
                 raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line)
             try:
-                text = file.read_bytes().decode("utf-8-sig")
+                text = read_limited(file, MAX_CONFIG_BYTES).decode("utf-8-sig")
+            except TooBig:
+                why = f"is more than {MAX_CONFIG_BYTES // (1024 * 1024)} MB"
+                raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line) from None
             except (OSError, UnicodeDecodeError) as exc:
                 why = f"cannot be read ({exc.strerror})" if isinstance(exc, OSError) else "is not UTF-8 text"
                 raise ConfigError(f"{where}: '{name}' {why}", path=self.path, line=line) from None
@@ -309,30 +324,7 @@ def _kind(value: Any) -> str:
 
 def _compose(text: str, path: str) -> tuple[yaml.Node | None, Loader]:
     """The YAML node tree of `text` (None when empty), or ConfigError with the line of the mistake."""
-    try:
-        loader = Loader(text)
-    except yaml.reader.ReaderError as exc:
-        what, where = unreadable_yaml(exc, text)
-        raise ConfigError(f"invalid YAML: {what}", path=path, line=where) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
-    try:
-        root = loader.get_single_node()
-    except RecursionError:
-        raise ConfigError("invalid YAML: nested too deeply", path=path) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = f", column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        if exc.problem and exc.context and exc.context_mark and exc.context_mark is not mark:
-            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
-        raise ConfigError(f"invalid YAML{col}: {problem}", path=path, line=line) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
-    finally:
-        loader.dispose()
-    return root, loader
+    return compose(text, path, ConfigError, "invalid YAML")
 
 
 def parse_config(
@@ -357,7 +349,7 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
     values: dict[str, Any] = {"path": path}
     for key, node in r.mapping(root, "voices.yaml", _TOP_KEYS):
         if key == "engine":
-            values["engine"], values["engine_line"] = r.string(node, "engine"), node.start_mark.line + 1
+            values["engine"], values["engine_line"] = r.engine(node, "engine"), node.start_mark.line + 1
         elif key in ("narrator", "host"):
             values[key] = r.string(node, key, allow_none=key == "host")
         elif key in ("pause_ms", "chapter_pause_ms"):
@@ -423,7 +415,7 @@ def _speaker(
         elif key == "pronounce_files":
             fields["pronounce_files"] = r.lexicon_files(vnode, f"{where}: pronounce_files")
         elif key == "engine":
-            fields["engine"], fields["engine_line"] = r.name(vnode, f"{where}: engine"), vnode.start_mark.line + 1
+            fields["engine"], fields["engine_line"] = r.engine(vnode, f"{where}: engine"), vnode.start_mark.line + 1
         elif key == "model":
             fields["model"], fields["model_line"] = _model(r, vnode, where, base_dir, allow_files)
         elif key == "speaker_id":
@@ -479,8 +471,7 @@ def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bo
             if not cover.is_absolute() and base_dir is not None:
                 cover = base_dir / cover
             if not cover.is_file():
-                why = "is a folder, not an image" if cover.is_dir() else "does not exist"
-                raise r.fail(vnode, f"episode: cover file '{value}' {why}")
+                raise r.fail(vnode, f"episode: cover file '{value}' {_not_a_file(cover, 'an image')}")
             try:
                 with cover.open("rb") as f:
                     head = f.read(16)
@@ -489,9 +480,16 @@ def _episode(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bo
             if not (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")):
                 raise r.fail(vnode, f"episode: cover '{value}' is not a JPEG or PNG image")
             fields["cover"] = cover
+        elif key == "year" and value is not None and not _YEAR.fullmatch(value.strip()):
+            wanted = "a year such as 2024 or a date such as 2024-05-01"
+            raise r.fail(vnode, f"episode: year must be {wanted}, not '{value}'")
         else:
             fields[key] = value
     return Episode(**fields)
+
+
+#: What ID3's recording time (TDRC) and a feed can carry: a year, or a year with month and day.
+_YEAR = re.compile(r"[12]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 
 
 def _audio(r: _Reader, node: yaml.Node) -> AudioSettings:
@@ -526,6 +524,19 @@ def _check_names(config: Config, r: _Reader, root: yaml.Node) -> None:
             owner[key] = s.name
 
 
+#: voices.yaml and lexicon files are read up to this size (a long lexicon is a few hundred KB).
+MAX_CONFIG_BYTES = 5 * 1024 * 1024
+
+
+def _not_a_file(path: Path, wanted: str) -> str:
+    """Why `path`, which is not a regular file, cannot be used: for people."""
+    if path.is_dir():
+        return f"is a folder, not {wanted}"
+    if path.exists():
+        return f"is not a regular file (a device, a pipe or a socket), not {wanted}"
+    return "does not exist"
+
+
 def load_config(path: Path | None) -> Config:
     """Read voices.yaml from `path`; None gives the built-in defaults."""
     if path is None:
@@ -534,8 +545,13 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError("no such file", path=str(path))
     if path.is_dir():
         raise ConfigError("is a directory, not a voices.yaml file", path=str(path))
+    if not path.is_file():
+        raise ConfigError(f"{_not_a_file(path, 'a voices.yaml file')}", path=str(path))
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_CONFIG_BYTES)
+    except TooBig:
+        size = f"{MAX_CONFIG_BYTES // (1024 * 1024)} MB"
+        raise ConfigError(f"is more than {size}; is it really voices.yaml?", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot be read ({exc.strerror})", path=str(path)) from None
     try:

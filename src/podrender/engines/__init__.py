@@ -171,20 +171,24 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_engine(name: str) -> Engine:
-    """Create the engine called `name`, or raise ConfigError naming the ones that exist."""
+def check_engine_name(name: str) -> None:
+    """ConfigError naming the engines that exist, when no engine is called `name` (nothing is created)."""
     _load_builtin()
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        # Installed plugins are looked up only for a name that is not built in: a render with a
-        # built-in engine does not scan the installed packages' metadata.
+    if name not in _REGISTRY:
         _load_plugins()
-        factory = _REGISTRY.get(name)
-    if factory is None:
+    if name not in _REGISTRY:
         hint = difflib.get_close_matches(name, list(_REGISTRY), n=1)
         extra = f" (did you mean '{hint[0]}'?)" if hint else f" (available: {', '.join(sorted(_REGISTRY))})"
         raise ConfigError(f"unknown engine '{name}'{extra}")
-    return factory()
+
+
+def get_engine(name: str) -> Engine:
+    """Create the engine called `name`, or raise ConfigError naming the ones that exist."""
+    _load_builtin()
+    # Installed plugins are looked up only for a name that is not built in: a render with a built-in
+    # engine does not scan the installed packages' metadata.
+    check_engine_name(name)
+    return _REGISTRY[name]()
 
 
 def _load_builtin() -> None:

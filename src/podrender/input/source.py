@@ -9,6 +9,21 @@ from podrender.errors import ScriptError
 MAX_SCRIPT_BYTES = 20 * 1024 * 1024
 
 
+class TooBig(ValueError):
+    """read_limited found more than its limit."""
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of `path`, read in blocks and stopped at `limit` + 1 bytes, so a pipe, stdin or a device
+    such as /dev/zero cannot make podrender read without end (the size a file claims is not trusted).
+    TooBig when there is more; OSError as reading raises it."""
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise TooBig(limit)
+    return data
+
+
 def decode_script(data: bytes, name: str = "script") -> str:
     """Turn raw bytes into text with Unix line endings, or raise ScriptError."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -47,9 +62,10 @@ def _legacy_hint(data: bytes, name: str) -> str:
 
 
 #: Invisible characters that copy-and-paste brings along and that would hide a `Name:` label:
-#: zero-width space, word joiner, and a byte order mark inside the text. ZWJ and ZWNJ are kept
+#: zero-width space, word joiner, a byte order mark inside the text, and a NUL byte past the first
+#: 8 KB (a NUL in the first 8 KB marks a binary file, refused above). ZWJ and ZWNJ are kept
 #: (emoji sequences, Persian and Indic spelling need them; normalization removes them later).
-_INVISIBLE = str.maketrans({"\u200b": None, "\u2060": None, "\ufeff": None})
+_INVISIBLE = str.maketrans({"\u200b": None, "\u2060": None, "\ufeff": None, "\x00": None})
 
 
 def _clean(text: str) -> str:
@@ -63,14 +79,15 @@ def read_script(path: Path) -> str:
         raise ScriptError("no such file", path=name)
     if path.is_dir():
         raise ScriptError("is a directory, not a transcript file", path=name)
+    limit_mb = MAX_SCRIPT_BYTES // (1024 * 1024)
     try:
         size = path.stat().st_size
         if size > MAX_SCRIPT_BYTES:
-            raise ScriptError(
-                f"is {size // (1024 * 1024)} MB; transcripts up to {MAX_SCRIPT_BYTES // (1024 * 1024)} MB are accepted",
-                path=name,
-            )
-        data = path.read_bytes()
+            raise ScriptError(f"is {size // (1024 * 1024)} MB; transcripts up to {limit_mb} MB are accepted", path=name)
+        data = read_limited(path, MAX_SCRIPT_BYTES)
+    except TooBig:
+        too_big = f"is more than {limit_mb} MB; transcripts up to {limit_mb} MB are accepted"
+        raise ScriptError(too_big, path=name) from None
     except OSError as exc:
         raise ScriptError(f"cannot be read ({exc.strerror})", path=name) from None
     if not data:

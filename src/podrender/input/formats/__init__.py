@@ -18,7 +18,7 @@ from podrender.errors import ScriptError
 from podrender.input.formats import markdown, plain, play, radio, timestamped
 from podrender.input.formats.labeled import numbered_lines
 from podrender.input.formats.labels import find_label, known_keys
-from podrender.input.script import ParseOptions, Script
+from podrender.input.script import ParseOptions, Script, check_size
 
 Parser = Callable[[str, ParseOptions, str], Script]
 
@@ -165,6 +165,7 @@ def parse_script(text: str, options: ParseOptions, *, name: str = "script", inpu
         if exc.path is None and found.format != "plain" and name not in ("script", "-"):
             raise type(exc)(f"{exc.detail} (read as {found.format})", path=name, line=exc.line) from None
         raise
+    check_size(script, name)
     return replace(script, input_format=found.format, detected_by=found.reason)
 
 
