@@ -26,8 +26,9 @@ from podrender.config import parse_config  # noqa: E402
 from podrender.errors import ConfigError  # noqa: E402
 from podrender.output.castsheet import cast_sheet  # noqa: E402
 from podrender.pipeline import prepare  # noqa: E402
-from podrender.web.app import create_app, parse_range  # noqa: E402
+from podrender.web.app import create_app  # noqa: E402
 from podrender.web.jobs import ID_PATTERN, STOPPED, write_status  # noqa: E402
+from podrender.web.ranges import parse_range  # noqa: E402
 
 VOICES = """\
 engine: fake
