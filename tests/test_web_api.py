@@ -60,6 +60,12 @@ Thanks for listening.
 HANG = "glacier"  # a word that makes the fake engine hang (PODRENDER_FAKE_FAULT=hang)
 
 
+def local(app, **options) -> TestClient:
+    """A client of `app` as the page is one: at http://127.0.0.1 (an allowed host), its posts saying they
+    come from there (Origin), keeping the session cookie the server gives it."""
+    return TestClient(app, base_url="http://127.0.0.1", headers={"Origin": "http://127.0.0.1"}, **options)
+
+
 def wait_for(client: TestClient, render_id: str, states: tuple[str, ...] = ("done", "failed"), timeout: float = 60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,7 +91,7 @@ def make_client(tmp_path: Path) -> Iterator:
     def make(**options) -> TestClient:
         options.setdefault("cache_dir", tmp_path / "cache")
         options.setdefault("default_voices", VOICES)
-        client = TestClient(create_app(options.pop("output_dir", tmp_path / "out"), **options))
+        client = local(create_app(options.pop("output_dir", tmp_path / "out"), **options))
         client.__enter__()
         clients.append(client)
         return client
@@ -104,7 +110,7 @@ def client(make_client) -> TestClient:
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """One render, done, shared by the download tests: {"client", "id", "status", "output"}."""
     root = tmp_path_factory.mktemp("finished")
-    with TestClient(create_app(root / "out", cache_dir=root / "cache", default_voices=VOICES)) as client:
+    with local(create_app(root / "out", cache_dir=root / "cache", default_voices=VOICES)) as client:
         response = client.post("/api/renders", json={"script": SCRIPT, "speakers": {"Ben": "fake/bright"}})
         assert response.status_code == 202, response.text
         status = wait_for(client, response.json()["id"])
@@ -431,7 +437,7 @@ def test_queue_full_is_429_with_retry_after(tmp_path: Path, monkeypatch) -> None
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", HANG)
     app = create_app(tmp_path / "out", cache_dir=tmp_path / "cache", default_voices=VOICES, workers=1, max_queued=1)
     script = SCRIPT.replace("noon", HANG)
-    with TestClient(app) as client:
+    with local(app) as client:
         first = client.post("/api/renders", json={"script": script})
         second = client.post("/api/renders", json={"script": script})
         assert (first.status_code, second.status_code) == (202, 202)
@@ -442,7 +448,7 @@ def test_queue_full_is_429_with_retry_after(tmp_path: Path, monkeypatch) -> None
         assert one_line(third.json()).startswith("the render queue is full (1 rendering, 1 waiting)")
         assert wait_for(client, first.json()["id"], ("running",))["status"] == "running"
     # shutting the server down stopped the render and failed both
-    client = TestClient(create_app(tmp_path / "out", cache_dir=tmp_path / "cache", default_voices=VOICES))
+    client = local(create_app(tmp_path / "out", cache_dir=tmp_path / "cache", default_voices=VOICES))
     for job in (first, second):
         status = client.get(f"/api/renders/{job.json()['id']}").json()
         assert (status["status"], status["error"]) == ("failed", STOPPED)
@@ -500,7 +506,7 @@ def test_an_unfinished_render_has_no_files(make_client, monkeypatch) -> None:
 
 def test_finished_renders_survive_a_restart(tmp_path: Path) -> None:
     out, cache = tmp_path / "out", tmp_path / "cache"
-    with TestClient(create_app(out, cache_dir=cache, default_voices=VOICES)) as first:
+    with local(create_app(out, cache_dir=cache, default_voices=VOICES)) as first:
         render_id = first.post("/api/renders", json={"script": SCRIPT}).json()["id"]
         assert wait_for(first, render_id)["status"] == "done"
         mp3 = first.get(f"/api/renders/{render_id}/episode.mp3").content
@@ -508,12 +514,13 @@ def test_finished_renders_survive_a_restart(tmp_path: Path) -> None:
     crashed = out / "renders" / ("C" * 22)
     crashed.mkdir()
     write_status(crashed, {"id": "C" * 22, "status": "running", "done": 2, "total": 6, "created": 1.0})
-    with TestClient(create_app(out, cache_dir=cache, default_voices=VOICES)) as second:
-        listed = {r["id"]: r for r in second.get("/api/renders").json()["renders"]}
+    with local(create_app(out, cache_dir=cache, default_voices=VOICES), cookies=first.cookies) as second:
+        listed = {r["id"]: r for r in second.get("/api/renders").json()["renders"]}  # the same person's list
         assert listed[render_id]["status"] == "done"
         assert listed[render_id]["title"] == "The Tide Clock" and len(listed[render_id]["chapters"]) == 4
         assert second.get(f"/api/renders/{render_id}/episode.mp3").content == mp3
-        assert (listed["C" * 22]["status"], listed["C" * 22]["error"]) == ("failed", STOPPED)
+        crashed_state = second.get(f"/api/renders/{'C' * 22}").json()
+        assert (crashed_state["status"], crashed_state["error"]) == ("failed", STOPPED)
 
 
 # --- the command ------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "EngineError": "podrender.errors",
     "VoiceError": "podrender.errors",
     "OutputError": "podrender.errors",
+    "EncoderError": "podrender.errors",
+    "CacheError": "podrender.errors",
     # reading a transcript
     "read_script": "podrender.input.source",
     "decode_script": "podrender.input.source",
@@ -99,7 +101,16 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.engines import engine_names, get_engine
     from podrender.engines import register as register_engine
     from podrender.engines.catalog import Catalog, UnknownVoice
-    from podrender.errors import ConfigError, EngineError, OutputError, PodrenderError, ScriptError, VoiceError
+    from podrender.errors import (
+        CacheError,
+        ConfigError,
+        EncoderError,
+        EngineError,
+        OutputError,
+        PodrenderError,
+        ScriptError,
+        VoiceError,
+    )
     from podrender.input.formats import resolve_name as resolve_format_name
     from podrender.input.source import decode_script, read_script
     from podrender.output.castsheet import cast_sheet, format_sheet, format_spoken, spoken_sheet

@@ -357,6 +357,15 @@ def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> Non
     "--time-limit", type=click.FloatRange(1, None), default=900, show_default=True,
     help="Seconds a render may take before it is stopped.",
 )  # fmt: skip
+@click.option(
+    "--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+    help="A Host name the server answers to (repeatable; default: the --host address and localhost). "
+    "Others get 400, so a web page elsewhere cannot reach the server through DNS rebinding.",
+)  # fmt: skip
+@click.option(
+    "--request-timeout", type=click.FloatRange(0.1, 3600), default=30, show_default=True, metavar="S",
+    help="Seconds a request may take to arrive whole; a half-sent one is then closed.",
+)  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -366,12 +375,12 @@ def serve(
     workers: int,
     max_queued: int,
     time_limit: float,
+    allowed_hosts: tuple[str, ...],
+    request_timeout: float,
 ) -> None:
-    """Start the web page and JSON API (FastAPI; API docs at /docs)."""
+    """Start the web page and JSON API (FastAPI; the API's OpenAPI schema is at /openapi.json)."""
     try:
-        import uvicorn
-
-        from podrender.web.app import create_app
+        from podrender.web.app import LOCAL_HOSTS, create_app, run_server
     except ImportError as exc:
         raise click.ClickException(
             f"the web page needs the 'web' extra ({exc.name} is missing): pip install 'podrender[web]'"
@@ -386,10 +395,13 @@ def serve(
         click.echo(f"Warning: listening on {host}; anyone who can reach it can render on this machine.", err=True)
     app = create_app(
         output_dir, cache_dir=cache_dir, default_voices=default_voices, workers=workers, max_queued=max_queued,
-        time_limit=time_limit,
+        time_limit=time_limit, allowed_hosts=allowed_hosts or (host, *LOCAL_HOSTS),
     )  # fmt: skip
-    click.echo(f"podrender serving on http://{host}:{port}/ (API docs at /docs); renders in {output_dir / 'renders'}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"podrender serving on http://{shown}:{port}/ (API schema: /openapi.json); renders in {output_dir / 'renders'}"
+    )
+    run_server(app, host, port, request_timeout)
 
 
 def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:

@@ -7,7 +7,7 @@ Handlers are thin: they read a request into a `RenderRequest`, call the same cod
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from podrender import __version__
-from podrender.config import CHAPTER_POLICIES, parse_config
-from podrender.errors import ConfigError, PodrenderError, ScriptError
+from podrender import CHAPTER_POLICIES, ConfigError, PodrenderError, ScriptError, __version__, parse_config
 from podrender.web.jobs import (
     JobQueue,
     JobStatus,
     LocalProcessQueue,
     QueueFull,
     catalog_for,
-    check_request,
 )
 from podrender.web.models import (
     EPISODE_RESPONSES,
@@ -48,6 +45,9 @@ from podrender.web.models import (
 )
 from podrender.web.ranges import ranged_file
 from podrender.web.reading import BodyLimit, _field, human_size, read_render_request
+from podrender.web.security import LOCAL_HOSTS, Security  # noqa: F401 - LOCAL_HOSTS: the default of `serve`
+from podrender.web.server import run as run_server  # noqa: F401 - `podrender serve` runs the app with it
+from podrender.web.work import ClientGone, run_work, stop_all
 
 # --- responses ------------------------------------------------------------------------------
 
@@ -113,9 +113,11 @@ def create_app(
     time_limit: float = 15 * 60,
     max_script_bytes: int = MAX_SCRIPT_BYTES,
     jobs: int | None = None,
+    allowed_hosts: Collection[str] = LOCAL_HOSTS,
 ) -> FastAPI:
     """The web app. Renders are kept under `<output_dir>/renders/<id>/`; `queue` replaces the
-    local process queue (then `cache_dir`, `workers`, `max_queued`, `time_limit`, `jobs` are unused)."""
+    local process queue (then `cache_dir`, `workers`, `max_queued`, `time_limit`, `jobs` are unused).
+    `allowed_hosts`: the Host names answered ("*" for any); others get 400 (DNS rebinding)."""
     settings = WebSettings(
         output_dir=output_dir,
         default_voices=_default_voices() if default_voices is None else default_voices,
@@ -131,6 +133,7 @@ def create_app(
         # List the default engine's voices now, in the background, so the first inspect is quick.
         threading.Thread(target=_warm, args=(default_engine,), daemon=True).start()
         yield
+        stop_all()
         jobs_queue.close()
 
     app = FastAPI(
@@ -149,6 +152,8 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         message=f"the request is too large; scripts up to {human_size(max_script_bytes)} are accepted",
     )
+    app.add_middleware(Security, allowed_hosts=allowed_hosts)
+    app.state.allowed_hosts = tuple(allowed_hosts)  # outermost: before the body is read
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -178,28 +183,32 @@ def create_app(
         return FileResponse(STATIC / "index.html", media_type="text/html", headers=headers)
 
     @app.post("/api/inspect", tags=["podrender"], openapi_extra=REQUEST_BODY, responses=ERRORS)
-    async def inspect(request: Request) -> dict[str, Any]:
+    async def inspect(request: Request) -> Any:
         """The cast sheet, as `podrender inspect --json` prints it: speakers and voices, turns,
         chapters, skipped lines, warnings. No audio is made."""
-        from podrender.output.castsheet import cast_sheet
-
         req = await read_render_request(request, settings)
-        prepared = await run_in_threadpool(check_request, req)
-        return cast_sheet(prepared)
+        try:
+            sheet: dict[str, Any] = await run_work(request, "inspect", req)
+        except ClientGone:
+            return Response(status_code=499)  # nobody to answer; the work was stopped
+        return sheet
 
     @app.post(
         "/api/renders", tags=["podrender"], status_code=202, openapi_extra=REQUEST_BODY, response_model=RenderOut,
         responses={**ERRORS, 429: {"model": ErrorOut, "description": "The queue is full; see Retry-After."}},
     )  # fmt: skip
-    async def start_render(request: Request) -> JSONResponse:
+    async def start_render(request: Request) -> Response:
         """Check the request like inspect does, then queue a render. Answers 202 with the render's
         status (`id`, `links.self` to poll)."""
         req = await read_render_request(request, settings)
-        prepared = await run_in_threadpool(check_request, req)
-        if not prepared.plan.units:
+        try:
+            checked = await run_work(request, "check", req)
+        except ClientGone:
+            return Response(status_code=499)
+        if not checked["units"]:
             raise ApiError(400, str(ScriptError("has nothing to say", path=req.source)), "script")
         try:
-            job_id = await run_in_threadpool(jobs_queue.submit, req)
+            job_id = await run_in_threadpool(jobs_queue.submit, req, request.state.owner)
         except QueueFull as exc:
             raise ApiError(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
         state = jobs_queue.status(job_id)
@@ -207,9 +216,10 @@ def create_app(
         return JSONResponse(render_json(state), status_code=202, headers={"Location": f"/api/renders/{job_id}"})
 
     @app.get("/api/renders", tags=["podrender"], response_model=RenderList)
-    async def list_renders() -> dict[str, Any]:
-        """The 50 most recent renders, newest first."""
-        return {"renders": [render_json(s) for s in jobs_queue.jobs(50)]}
+    async def list_renders(request: Request) -> dict[str, Any]:
+        """Your 50 most recent renders, newest first: those made with this session's cookie (the page's).
+        Anyone else's render is reached only by its unguessable id."""
+        return {"renders": [render_json(s) for s in jobs_queue.jobs(50, owner=request.state.owner)]}
 
     @app.get(
         "/api/renders/{render_id}", tags=["podrender"], response_model=RenderOut, responses={404: {"model": ErrorOut}}

@@ -28,14 +28,21 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podrender.cache import atomic_write, default_cache_dir
-from podrender.config import Config, SpeakerConfig, parse_config
-from podrender.errors import EngineError, PodrenderError, ScriptError, VoiceError
-from podrender.input.source import decode_script
+from podrender import (
+    Config,
+    EngineError,
+    PodrenderError,
+    ScriptError,
+    SpeakerConfig,
+    VoiceError,
+    atomic_write,
+    decode_script,
+    default_cache_dir,
+    parse_config,
+)
 
 if TYPE_CHECKING:
-    from podrender.engines.catalog import Catalog
-    from podrender.speech.prepared import Prepared
+    from podrender import Catalog, Prepared
 
 #: Job ids are `secrets.token_urlsafe(16)`: 22 characters of A-Z a-z 0-9 - _.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -95,6 +102,8 @@ class JobStatus:
     created: float = 0.0
     started: float | None = None
     finished: float | None = None
+    owner: str = ""
+    """Whose render this is (a digest of the page's session cookie); lists show a caller only theirs."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobStatus:
@@ -113,6 +122,7 @@ class JobStatus:
             created=float(data.get("created") or 0.0),
             started=data.get("started"),
             finished=data.get("finished"),
+            owner=str(data.get("owner") or ""),
         )
 
 
@@ -131,8 +141,8 @@ class JobQueue(ABC):
     `LocalProcessQueue` without changing them."""
 
     @abstractmethod
-    def submit(self, request: RenderRequest) -> str:
-        """Queue a checked request; returns the job's id. Raises QueueFull when there is no room."""
+    def submit(self, request: RenderRequest, owner: str = "") -> str:
+        """Queue a checked request for `owner`; returns the job's id. Raises QueueFull when there is no room."""
 
     @abstractmethod
     def status(self, job_id: str) -> JobStatus | None:
@@ -143,8 +153,8 @@ class JobQueue(ABC):
         """A finished job's episode and manifest, or None."""
 
     @abstractmethod
-    def jobs(self, limit: int = 50) -> list[JobStatus]:
-        """The most recent jobs, newest first."""
+    def jobs(self, limit: int = 50, owner: str | None = None) -> list[JobStatus]:
+        """The most recent jobs (of `owner` only, when given), newest first."""
 
     def close(self) -> None:
         """Stop running renders (they are marked failed) and release resources."""
@@ -192,17 +202,23 @@ def build_config(request: RenderRequest) -> Config:
     return merge_speakers(config, request.speakers)
 
 
-def check_request(request: RenderRequest) -> Prepared:
+def check_request(request: RenderRequest, *, in_server: bool = True) -> Prepared:
     """Everything a render decides before making audio; raises the PodrenderError a render would.
 
     voices.yaml is read first (its mistakes name it), then the pickers' voices (PickerError), then
-    the script is prepared with the merged voices, exactly as `podrender inspect` does.
+    the script is prepared with the merged voices, exactly as `podrender inspect` does. `in_server`:
+    called in the threaded server (voices are listed in a spawned process), else in a single-threaded
+    process, which may list them itself.
     """
-    from podrender.engines.catalog import UnknownVoice
-    from podrender.pipeline import prepare
+    from podrender import UnknownVoice, prepare
 
     config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
-    catalog = catalog_for(config.engine)
+    if in_server:
+        catalog = catalog_for(config.engine)
+    else:
+        from podrender import get_engine, load_catalog
+
+        catalog = load_catalog(get_engine(config.engine))
     for name, voice in request.speakers:
         try:
             catalog.resolve(voice)
@@ -222,8 +238,7 @@ def catalog_for(engine_name: str) -> Catalog:
     Listing voices may fork a child (pyttsx3 does); the first call per engine lists them in a
     spawned process instead, which leaves them remembered for `load_catalog` here to read.
     """
-    from podrender.engines import get_engine
-    from podrender.pipeline import load_catalog
+    from podrender import get_engine, load_catalog
 
     engine = get_engine(engine_name)
     key = (engine.name, engine.identity(), str(default_cache_dir()))  # where load_catalog remembers them
@@ -257,8 +272,7 @@ def _list_voices_in_fresh_process(engine_name: str, timeout: float = 90.0) -> No
 def _list_voices(engine_name: str, conn: Connection) -> None:
     """In a spawned process: list (and so remember) the engine's voices."""
     try:
-        from podrender.engines import get_engine
-        from podrender.pipeline import load_catalog
+        from podrender import get_engine, load_catalog
 
         load_catalog(get_engine(engine_name))
         conn.send(("ok", ""))
@@ -315,7 +329,7 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
         write_status(folder, state)
 
     try:
-        from podrender.pipeline import Progress, prepare, render
+        from podrender import Progress, prepare, render
 
         request = load_request(folder)
         # The server checked the request already; this process is single-threaded, so listing
@@ -398,7 +412,7 @@ class LocalProcessQueue(JobQueue):
 
     # -- the interface
 
-    def submit(self, request: RenderRequest) -> str:
+    def submit(self, request: RenderRequest, owner: str = "") -> str:
         with self._lock:
             if self._closed:
                 raise QueueFull("the server is shutting down", self.retry_after)
@@ -412,7 +426,8 @@ class LocalProcessQueue(JobQueue):
             folder = self.root / job_id
             folder.mkdir()
             save_request(folder, request)
-            write_status(folder, {"id": job_id, "status": "queued", "done": 0, "total": 0, "created": time.time()})
+            state = {"id": job_id, "status": "queued", "done": 0, "total": 0, "created": time.time(), "owner": owner}
+            write_status(folder, state)
             self._waiting.append(job_id)
             self._pump()
         return job_id
@@ -426,7 +441,7 @@ class LocalProcessQueue(JobQueue):
         return JobStatus.from_json(data)
 
     def files(self, job_id: str) -> JobFiles | None:
-        from podrender.pipeline import slugify
+        from podrender import slugify
 
         state = self.status(job_id)
         if state is None or state.status != "done":
@@ -439,8 +454,10 @@ class LocalProcessQueue(JobQueue):
                 return None
         return JobFiles(episode, manifest, f"{slugify(state.title or 'episode')}.mp3")
 
-    def jobs(self, limit: int = 50) -> list[JobStatus]:
-        found = [s for p in self.root.iterdir() if (s := self.status(p.name)) is not None]
+    def jobs(self, limit: int = 50, owner: str | None = None) -> list[JobStatus]:
+        found = [
+            s for p in self.root.iterdir() if (s := self.status(p.name)) is not None and owner in (None, s.owner)
+        ]
         return sorted(found, key=lambda s: -s.created)[:limit]
 
     def close(self) -> None:
