@@ -4,6 +4,8 @@ its parent or leaves a worker behind."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -269,3 +271,28 @@ def test_the_console_command_forks_the_zygote_first_and_leaves_nothing(
     if status == 0 and "--help" not in argv:
         assert paths["out"].stat().st_size > 0
     _until(lambda: not _marked(marker), 5, "a process of the command outlived it")
+
+
+def test_sigterm_inside_a_finalizer_leaves_quietly() -> None:
+    """A SIGTERM handled while a finalizer runs (a pipe's __del__) raised SystemExit there, where Python can
+    only print 'Exception ignored in ...' and a traceback (seen on a CI run's terminal) and carry on. The
+    zygote sends itself the signal again and leaves, quietly, with status 143."""
+    code = (
+        "import gc, os, signal, sys, time\n"
+        "from podrender.runner.zygote import _leave, _leave_again\n"
+        "signal.signal(signal.SIGTERM, _leave)\n"
+        "sys.unraisablehook = _leave_again\n"
+        "class Pipe:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.2)\n"
+        "try:\n"
+        "    Pipe()\n"
+        "    time.sleep(5)\n"
+        "    print('still here')\n"
+        "except SystemExit as exc:\n"
+        "    sys.exit(exc.code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr == "" and "still here" not in proc.stdout

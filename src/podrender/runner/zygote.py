@@ -131,12 +131,31 @@ def _fulfil(order: Order, conn: _Pipe) -> None:
     run_tasks(order.tasks, work, done, jobs=order.jobs)
 
 
+def _leave(*_: object) -> None:
+    """SIGTERM: leave through the clean-up (the pool kills its workers on the way). A second SIGTERM is
+    ignored, so it cannot interrupt that clean-up."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(143)
+
+
+def _leave_again(unraisable: Any) -> None:
+    """sys.unraisablehook: a SIGTERM that arrived while a finalizer ran (a pipe's __del__) raised its
+    SystemExit there, where Python can only print it ('Exception ignored in ...', a traceback on the
+    user's terminal) and carry on. Leave quietly instead: an alarm 10 ms on raises it again, outside."""
+    if isinstance(unraisable.exc_value, SystemExit):
+        signal.signal(signal.SIGALRM, _leave)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _serve(orders: _Pipe, reports: _Pipe) -> int:
     """The zygote's life; its exit status."""
     # Ctrl-C reaches the whole foreground group; the parent answers it by stopping the zygote
     # (SIGTERM), which leaves through the pool's clean-up and kills its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _leave)
+    sys.unraisablehook = _leave_again
     try:
         _get_ready()
         # Collections in the workers skip what they inherit: less work, and no page copied for it.
