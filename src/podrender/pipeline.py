@@ -154,12 +154,14 @@ def render(
     sidecars: Collection[str] | None = None,
     zygote: Zygote | None = None,
     force: bool = False,
+    prepared: Prepared | None = None,
 ) -> RenderResult:
     """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
     its manifest and the chosen sidecars (all of podrender.output.sidecars.SIDECARS when None); returns what was made.
 
     `zygote`: one the caller started earlier (and closes); by default render starts its own. `force`: replace
-    files at the target that podrender did not write (without it, they stop the render before any work)."""
+    files at the target that podrender did not write (without it, they stop the render before any work).
+    `prepared`: what `prepare` made of this same text and config, when the caller has it (it is not made again)."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
         # First: the zygote loads the synthesis side on another core while this process plans.
         # The console command forks one before its CLI loads (podrender.runner.launch); else start one now.
@@ -172,7 +174,8 @@ def render(
         cache = Cache(cache_dir or default_cache_dir()) if use_cache else Cache(Path(scratch) / "cache")
         cache.ensure()
         memo = stack.enter_context(SpokenMemo.in_cache(cache.root).active())
-        prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
+        if prepared is None or (audio is not None and audio != prepared.plan.audio):
+            prepared = prepare(text, config, source=source, policy=policy, audio=audio, input_format=input_format)
         collect_again()
         plan = prepared.plan
         if not plan.units:

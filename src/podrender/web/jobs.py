@@ -342,7 +342,7 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
 
         result = render(
             request.script, prepared.config, source=request.source, output=folder / EPISODE,
-            policy=request.chapters, jobs=jobs, cache_dir=Path(cache_dir), progress=progress,
+            policy=request.chapters, jobs=jobs, cache_dir=Path(cache_dir), progress=progress, prepared=prepared,
         )  # fmt: skip
         manifest = result.manifest
         chapters = [
