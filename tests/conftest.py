@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import settings
 
+from podrender.config import Config
 from podrender.runtime import ffmpeg
+
+# The tests' own engine, `faulty` (tests/plugins: the fake engine with faults on request), is found by
+# podrender through its entry point, in this process and in every process the tests start.
+PLUGINS = str(Path(__file__).parent / "plugins")
+sys.path.insert(0, PLUGINS)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PLUGINS, os.environ.get("PYTHONPATH")) if p)
+
+
+def faulty(config: Config) -> Config:
+    """`config` with the `faulty` engine: the fake engine's voices and sound, and PODRENDER_FAKE_FAULT."""
+    return dataclasses.replace(config, engine="faulty")
 
 DECODE_RATE = 44100
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DECODE_RATE, decode
+from conftest import DECODE_RATE, decode, faulty
 from mutagen.mp3 import MP3
 
 from podrender.cache import Cache
@@ -382,7 +382,7 @@ def test_a_worker_that_always_hangs_is_named_after_its_retry(tmp_path: Path, mon
     text = talk().replace("Turn 3 says a few", "Turn 3 says gravel and a few")
     start = time.monotonic()
     with pytest.raises(EngineError) as info:
-        render(text, fake_config(), output=tmp_path / "x.mp3", cache_dir=tmp_path / "c", jobs=2)
+        render(text, faulty(fake_config()), output=tmp_path / "x.mp3", cache_dir=tmp_path / "c", jobs=2)
     assert str(info.value) == "turn at line 9 (Ben): the engine did not finish within 1 s"
     assert time.monotonic() - start >= 2.0  # two attempts of one second each
     assert not (tmp_path / "x.mp3").exists()

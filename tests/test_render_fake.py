@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DECODE_RATE, decode
+from conftest import DECODE_RATE, decode, faulty
 from mutagen.id3 import ID3
 
 from podrender.cache import Cache
@@ -119,13 +119,13 @@ def test_worker_crash_fails_with_the_turn_then_resumes_identically(tmp_path: Pat
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer seven")  # the spoken form of "Answer 7"
     target = tmp_path / "out.mp3"
     with pytest.raises(EngineError, match=r"turn at line \d+ \(Guest\): the worker process died"):
-        render(script(), config, output=target, cache_dir=cache_dir)
+        render(script(), faulty(config), output=target, cache_dir=cache_dir)
     assert not target.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp3")]
     made = Cache(cache_dir).info().entries
     assert made >= 1
     monkeypatch.delenv("PODRENDER_FAKE_FAULT")
-    resumed = render(script(), config, output=target, cache_dir=cache_dir)
+    resumed = render(script(), faulty(config), output=target, cache_dir=cache_dir)
     assert resumed.hits == made
     assert target.read_bytes() == reference.path.read_bytes()
 
@@ -135,7 +135,7 @@ def test_engine_silence_or_empty_output_is_detected(tmp_path: Path, config, monk
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", fault)
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer two")
     with pytest.raises(EngineError, match="silence|empty"):
-        render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
+        render(script(), faulty(config), output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
     assert not (tmp_path / "x.mp3").exists()
 
 
@@ -151,7 +151,7 @@ def test_hung_worker_is_killed_at_the_timeout(tmp_path: Path, config, monkeypatc
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", "Answer five")
     with pytest.raises(EngineError, match=r"did not finish within 1 s"):
-        render(script(), config, output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
+        render(script(), faulty(config), output=tmp_path / "x.mp3", cache_dir=tmp_path / "c")
     assert list(scratch.iterdir()) == []  # the killed workers' scratch folders are gone too
 
 
@@ -187,7 +187,7 @@ def test_signal_mid_render_leaves_no_file_and_the_next_render_resumes(tmp_path: 
     import time
 
     (tmp_path / "s.txt").write_text(script(), encoding="utf-8")
-    (tmp_path / "v.yaml").write_text(VOICES, encoding="utf-8")
+    (tmp_path / "v.yaml").write_text(VOICES.replace("engine: fake", "engine: faulty"), encoding="utf-8")
     target = tmp_path / "out" / "ep.mp3"
     cache_dir = tmp_path / "c"
     cmd = [sys.executable, "-m", "podrender", "render", str(tmp_path / "s.txt"), "--voices", str(tmp_path / "v.yaml"),

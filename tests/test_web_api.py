@@ -57,7 +57,8 @@ Ben: It runs a little slow, once every lunar day.
 Thanks for listening.
 """
 
-HANG = "glacier"  # a word that makes the fake engine hang (PODRENDER_FAKE_FAULT=hang)
+FAULTY = VOICES.replace("engine: fake", "engine: faulty")  # the tests' engine (tests/plugins)
+HANG = "glacier"  # a word that makes the tests' faulty engine hang (PODRENDER_FAKE_FAULT=hang)
 
 
 def local(app, **options) -> TestClient:
@@ -435,7 +436,7 @@ def test_a_too_big_upload_is_413_before_it_is_read(client: TestClient, make_clie
 def test_queue_full_is_429_with_retry_after(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", HANG)
-    app = create_app(tmp_path / "out", cache_dir=tmp_path / "cache", default_voices=VOICES, workers=1, max_queued=1)
+    app = create_app(tmp_path / "out", cache_dir=tmp_path / "cache", default_voices=FAULTY, workers=1, max_queued=1)
     script = SCRIPT.replace("noon", HANG)
     with local(app) as client:
         first = client.post("/api/renders", json={"script": script})
@@ -458,7 +459,7 @@ def test_a_render_over_the_time_limit_is_stopped_and_failed(make_client, monkeyp
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", HANG)
     # The limit leaves the next render (well under a second on a quiet machine) room on a busy one.
-    client = make_client(time_limit=6)
+    client = make_client(time_limit=6, default_voices=FAULTY)
     started = time.monotonic()
     job = client.post("/api/renders", json={"script": SCRIPT.replace("noon", HANG)}).json()
     status = wait_for(client, job["id"], timeout=30)
@@ -498,7 +499,7 @@ def test_odd_ids_are_404(finished: dict, tmp_path: Path) -> None:
 def test_an_unfinished_render_has_no_files(make_client, monkeypatch) -> None:
     monkeypatch.setenv("PODRENDER_FAKE_FAULT", "hang")
     monkeypatch.setenv("PODRENDER_FAKE_FAULT_WORD", HANG)
-    client = make_client()
+    client = make_client(default_voices=FAULTY)
     job = client.post("/api/renders", json={"script": SCRIPT.replace("noon", HANG)}).json()
     assert client.get(f"/api/renders/{job['id']}/episode.mp3").status_code == 404
     assert client.get(f"/api/renders/{job['id']}/manifest.json").status_code == 404

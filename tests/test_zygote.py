@@ -22,8 +22,8 @@ VOICES = "engine: fake\nspeakers:\n  Ann: fake/low\n  Ben: fake/high\n"
 SCRIPT = "Ann: Hello there, this is the first turn.\n\nBen: And this is the second one, a little longer.\n"
 
 
-def _order(tmp_path: Path, text: str = SCRIPT) -> Order:
-    plan = prepare(text, parse_config(VOICES, "voices.yaml")).plan
+def _order(tmp_path: Path, text: str = SCRIPT, engine: str = "fake") -> Order:
+    plan = prepare(text, parse_config(VOICES.replace("engine: fake", f"engine: {engine}"), "voices.yaml")).plan
     (tmp_path / "scratch").mkdir(exist_ok=True)
     return Order(
         tasks=missing_tasks(plan.units), units={u.index: u for u in plan.units}, audio=plan.audio,
@@ -67,7 +67,7 @@ def _hung_order(zygote: Zygote, tmp_path: Path) -> tuple[threading.Thread, list[
 
     def run() -> None:
         try:
-            zygote.make(_order(tmp_path), lambda index, meta: None)
+            zygote.make(_order(tmp_path, engine="faulty"), lambda index, meta: None)
         except BaseException as exc:  # noqa: BLE001 - the zygote goes away under it
             failure.append(exc)
 
@@ -108,7 +108,7 @@ def test_a_failing_order_raises_the_error_naming_the_turn(tmp_path: Path, monkey
     zygote = Zygote.start()
     try:
         with pytest.raises(EngineError, match=r"turn at line 3 \(Ben\).*silence"):
-            zygote.make(_order(tmp_path), lambda index, meta: None)
+            zygote.make(_order(tmp_path, engine="faulty"), lambda index, meta: None)
     finally:
         zygote.close()
 

@@ -1,15 +1,11 @@
 """A fast, deterministic stand-in engine for tests: a harmonic buzz per word at the voice's pitch.
 
-It exercises the whole pipeline (levels, encoding, chapters) without speech. Fault injection for
-tests: PODRENDER_FAKE_FAULT=hang|crash|silence|empty applies to texts containing
-PODRENDER_FAKE_FAULT_WORD (to every text when that is unset).
+It exercises the whole pipeline (levels, encoding, chapters) without speech. The tests' own engine
+`faulty` (tests/plugins) adds fault injection on top of it.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import time
 from pathlib import Path
 
 from podrender.audio.reference import buzz
@@ -38,30 +34,11 @@ class FakeEngine(Engine):
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
         import numpy as np  # imported here: registering the engine must not cost numpy's import
 
-        _maybe_fault(text)
-        if os.environ.get("PODRENDER_FAKE_FAULT") == "empty" and _applies(text):
-            return Pcm(b"", RATE)
         base = PITCHES.get(voice.voice)
         if base is None:
             raise EngineError(f"fake engine has no voice '{voice.voice}'")
         freq = base * 2 ** (((voice.pitch if voice.pitch is not None else 50) - 50) / 100)
         amp = 12000 * (1.0 if voice.volume is None else voice.volume)
         samples = buzz(text.split(), freq, voice.rate or 175, amp, RATE)
-        if os.environ.get("PODRENDER_FAKE_FAULT") == "silence" and _applies(text):
-            samples = np.zeros(len(samples))
         return Pcm(np.round(samples).astype("<i2").tobytes(), RATE)
 
-
-def _applies(text: str) -> bool:
-    word = os.environ.get("PODRENDER_FAKE_FAULT_WORD")
-    return word is None or word in text
-
-
-def _maybe_fault(text: str) -> None:
-    fault = os.environ.get("PODRENDER_FAKE_FAULT")
-    if not fault or not _applies(text):
-        return
-    if fault == "hang":
-        time.sleep(3600)
-    elif fault == "crash":
-        os.kill(os.getpid(), signal.SIGKILL)
