@@ -187,9 +187,9 @@ def test_same_model_with_another_speaker_id_is_not_the_same_voice() -> None:
     from podrender.speech.distinct import clash_warnings
 
     voices = {
-        "Ann": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=0),
-        "Ben": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=1),
-        "Cat": VoiceSettings("piper", "/voices/a.onnx", model="/voices/a.onnx", speaker_id=1),
+        "Ann": VoiceSettings("piper", "/voices/a.onnx").with_options(model="/voices/a.onnx", speaker_id=0),
+        "Ben": VoiceSettings("piper", "/voices/a.onnx").with_options(model="/voices/a.onnx", speaker_id=1),
+        "Cat": VoiceSettings("piper", "/voices/a.onnx").with_options(model="/voices/a.onnx", speaker_id=1),
     }
     heard = [Heard(name, None, None) for name in voices]
     assert clash_warnings(heard, voices) == ["speakers 'Ben' and 'Cat' use the same voice; give one another voice"]

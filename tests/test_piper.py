@@ -133,16 +133,17 @@ def _synth(text: str, voice: VoiceSettings, espeak_first: bool = False, twice: b
 
 
 def test_same_text_gives_the_same_samples_in_every_process() -> None:
-    voice = get_engine("piper").check_voice(VoiceSettings("piper", "joe", length_scale=1.1))
+    voice = get_engine("piper").check_voice(VoiceSettings("piper", "joe").with_options(length_scale=1.1))
     text = "Same words, same sound. Every time."
     plain = call_in_child(lambda: _synth(text, voice))
     # A fresh interpreter, as another run would be (forked children share the parent's onnxruntime state).
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); from test_piper import _synth; "
         "from podrender.engines import VoiceSettings; "
-        "print(_synth(sys.argv[2], VoiceSettings('piper', 'joe', model=sys.argv[3], length_scale=1.1), twice=True))"
+        "voice = VoiceSettings('piper', 'joe').with_options(model=sys.argv[3], length_scale=1.1); "
+        "print(_synth(sys.argv[2], voice, twice=True))"
     )
-    fresh = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), text, str(voice.model)],
+    fresh = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), text, str(voice.option('model'))],
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert fresh.stdout.strip() == plain
     # libespeak-ng loaded globally first (the pyttsx3 engine does that): Piper's own espeak still serves it.
@@ -156,7 +157,7 @@ def test_same_text_gives_the_same_samples_in_every_process() -> None:
         finally:
             os._exit(2)
     assert os.waitpid(pid, 0)[1] == 0
-    other = call_in_child(lambda: _synth(text, VoiceSettings("piper", "joe", model=voice.model, length_scale=1.3)))
+    other = call_in_child(lambda: _synth(text, voice.with_options(length_scale=1.3)))
     assert other != plain
 
 
@@ -187,7 +188,8 @@ def test_model_by_path_by_name_or_by_short_name(tmp_path: Path) -> None:
     for spec in (str(JOE), relative, "en_US-joe-medium", "joe"):
         (tmp_path / "voices.yaml").write_text(f"speakers:\n  Ada: {{engine: piper, model: '{spec}'}}\n", "utf-8")
         role = prepare(SCRIPT, load_config(tmp_path / "voices.yaml")).cast.role("Ada")
-        assert (role.voice.engine, role.voice.voice, role.voice.model) == ("piper", "en_US-joe-medium", str(JOE))
+        found = (role.voice.engine, role.voice.voice, role.voice.option("model"))
+        assert found == ("piper", "en_US-joe-medium", str(JOE))
 
 
 def test_piper_as_the_top_level_engine(tmp_path: Path) -> None:
@@ -200,8 +202,8 @@ def test_piper_as_the_top_level_engine(tmp_path: Path) -> None:
     cast = prepare(SCRIPT, load_config(tmp_path / "voices.yaml")).cast
     voices = {r.name: r.voice for r in (cast.narrator, *cast.roles)}
     assert {v.engine for v in voices.values()} == {"piper"}
-    assert {v.model for v in voices.values()} == {str(JOE)}
-    assert (voices["Ada"].length_scale, voices["Ben"].length_scale, voices["Narrator"].length_scale) == (0.9, 1.2, None)
+    assert {v.option("model") for v in voices.values()} == {str(JOE)}
+    assert tuple(voices[n].option("length_scale") for n in ("Ada", "Ben", "Narrator")) == (0.9, 1.2, None)
 
 
 def test_voices_and_doctor_show_the_piper_voices() -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from podrender.errors import ConfigError
 
@@ -66,12 +66,19 @@ class VoiceSettings:
     rate: int | None = None
     pitch: int | None = None
     volume: float | None = None
-    model: str | None = None
-    """Absolute path of the voice's model file, for engines whose voices are files (piper)."""
-    speaker_id: int | None = None
-    """Which speaker of a multi-speaker model."""
-    length_scale: float | None = None
-    """Piper's phoneme duration factor: above 1 is slower."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """Settings only one engine reads, sorted by name, e.g. Piper's `model` (the absolute path of the
+    voice's model file), `speaker_id` (which speaker of a multi-speaker model) and `length_scale` (above
+    1 is slower). Unset ones are left out, so they add nothing to a cache key."""
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """The engine-specific setting `name`, or `default`."""
+        return next((value for key, value in self.options if key == name), default)
+
+    def with_options(self, **changes: Any) -> VoiceSettings:
+        """A copy with these options set (None removes one)."""
+        merged = {**dict(self.options), **changes}
+        return replace(self, options=tuple(sorted((k, v) for k, v in merged.items() if v is not None)))
 
 
 class SettingError(ConfigError):

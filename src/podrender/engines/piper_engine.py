@@ -173,7 +173,8 @@ class PiperEngine(Engine):
     def voice_identity(self, voice: VoiceSettings) -> str:
         # Versions and this voice's files only: installing other packages must not remake every chunk.
         stamps = [_engine_identity()]
-        for path in (voice.model, f"{voice.model}.json") if voice.model else ():
+        model_path = voice.option("model")
+        for path in (model_path, f"{model_path}.json") if model_path else ():
             try:
                 st = os.stat(path)
                 stamps.append(f"{st.st_size}:{st.st_mtime_ns}")
@@ -195,25 +196,26 @@ class PiperEngine(Engine):
                 "rate" if voice.rate is not None else "pitch",
             )
         try:
-            model = find_model(voice.model or voice.voice)
+            model = find_model(voice.option("model") or voice.voice)
         except ConfigError as exc:
             raise SettingError(exc.detail, "model") from None
-        if voice.speaker_id is not None and not 0 <= voice.speaker_id < model.num_speakers:
+        speaker_id, length_scale = voice.option("speaker_id"), voice.option("length_scale")
+        if speaker_id is not None and not 0 <= speaker_id < model.num_speakers:
             count = "has one speaker (speaker_id 0)" if model.num_speakers == 1 else (
                 f"has {model.num_speakers} speakers (speaker_id 0 to {model.num_speakers - 1})")  # fmt: skip
-            problem = f"speaker_id {voice.speaker_id} is out of range: model '{model.name}' {count}"
+            problem = f"speaker_id {speaker_id} is out of range: model '{model.name}' {count}"
             raise SettingError(problem, "speaker_id")
-        if voice.length_scale is not None:
+        if length_scale is not None:
             lo, hi = LENGTH_SCALE_RANGE
-            if not lo <= voice.length_scale <= hi:
-                raise SettingError(f"length_scale must be between {lo:g} and {hi:g}, not {voice.length_scale:g}", "")
-        return replace(voice, voice=model.name, model=str(model.path))
+            if not lo <= length_scale <= hi:
+                raise SettingError(f"length_scale must be between {lo:g} and {hi:g}, not {length_scale:g}", "")
+        return replace(voice, voice=model.name).with_options(model=str(model.path))
 
     def preload(self, voices: Sequence[VoiceSettings] = ()) -> None:
         _import_piper()
         for voice in voices:
-            if voice.model:
-                _session(voice.model)
+            if voice.option("model"):
+                _session(voice.option("model"))
 
     def describe(self) -> dict[str, str]:
         if not installed():
@@ -230,14 +232,15 @@ class PiperEngine(Engine):
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
         import numpy as np
 
-        if not voice.model:
+        if not voice.option("model"):
             voice = self.check_voice(voice)
-        assert voice.model is not None
+        model_path = voice.option("model")
+        assert model_path is not None
         piper = _import_piper()
-        loaded = _fresh_session(voice.model)
+        loaded = _fresh_session(model_path)
         syn = piper.SynthesisConfig(
-            speaker_id=voice.speaker_id,
-            length_scale=voice.length_scale,
+            speaker_id=voice.option("speaker_id"),
+            length_scale=voice.option("length_scale"),
             volume=1.0 if voice.volume is None else voice.volume,
         )
         rate = loaded.config.sample_rate

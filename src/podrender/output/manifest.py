@@ -90,9 +90,10 @@ def build_manifest(prepared: Prepared, timeline: Timeline, cached: Mapping[int, 
                 "rate": r.voice.rate,
                 "pitch": r.voice.pitch,
                 "fallback": r.fallback,
-                # a model-file engine's voice (piper): which file, which speaker in it, how slow
-                **({"model": r.voice.model, "speaker_id": r.voice.speaker_id, "length_scale": r.voice.length_scale}
-                   if r.voice.model else {}),
+                # engine-specific settings (piper: which model file, which speaker in it, how slow)
+                **({k: r.voice.option(k) for k in ("model", "speaker_id", "length_scale")}
+                   if r.voice.option("model") else {}),
+                **{k: v for k, v in r.voice.options if k not in ("model", "speaker_id", "length_scale")},
             }
             for r in roles
         ],

@@ -179,7 +179,7 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
         if name not in own:  # the top-level engine's own checks (a piper model named by `voice:`)
             voice = settings[name]
             if entry is not None:
-                voice = replace(voice, speaker_id=entry.speaker_id, length_scale=entry.length_scale)
+                voice = voice.with_options(speaker_id=entry.speaker_id, length_scale=entry.length_scale)
             settings[name] = _checked(config, name, entry, voice)
         phonemes = [word for word, say in lexicon.items() if PHONEMES.search(say)]
         if phonemes and not get_engine(settings[name].engine).phoneme_input:
@@ -265,8 +265,7 @@ def _own_engine_voices(
             )  # fmt: skip
         voice = VoiceSettings(
             engine=engine_name, voice=spec, rate=entry.rate, pitch=entry.pitch, volume=entry.volume,
-            model=entry.model, speaker_id=entry.speaker_id, length_scale=entry.length_scale,
-        )  # fmt: skip
+        ).with_options(model=entry.model, speaker_id=entry.speaker_id, length_scale=entry.length_scale)
         out[name] = _checked(config, name, entry, voice)
     return out
 

@@ -304,6 +304,6 @@ def _gender_phrase(a: Heard, b: Heard) -> str:
 def _same_sound(a: VoiceSettings, b: VoiceSettings) -> bool:
     """Settings that make the same sound: same engine, voice, model and speaker, pitch and pace."""
     def key(v: VoiceSettings) -> tuple[object, ...]:
-        return (v.engine, v.voice.casefold(), v.model, v.speaker_id, v.pitch, v.length_scale)
+        return (v.engine, v.voice.casefold(), v.pitch, v.options)
 
     return key(a) == key(b)
