@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable
@@ -15,7 +14,7 @@ import yaml
 from podrender.audio.settings import AudioSettings
 from podrender.errors import ConfigError
 from podrender.input.source import TooBig, read_limited
-from podrender.yamlnodes import Loader, compose
+from podrender.yamlnodes import Loader, compose, did_you_mean
 
 T = TypeVar("T")
 
@@ -201,9 +200,7 @@ class _Reader:
                 raise self.fail(knode, f"{where}: keys must be plain names")
             key = str(knode.value)
             if keys is not None and key not in keys:
-                hint = difflib.get_close_matches(key, keys, n=1)
-                more = f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(keys)})"
-                raise self.fail(knode, f"unknown key '{key}' in {where}{more}")
+                raise self.fail(knode, f"unknown key '{key}' in {where}{did_you_mean(key, keys)}")
             if key in seen:
                 raise self.fail(knode, f"key '{key}' appears twice in {where}")
             seen.add(key)

@@ -7,6 +7,9 @@ editors show inside a line; an error or a value's line counted that way points a
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 import yaml
 from yaml.error import Mark
 
@@ -140,3 +143,11 @@ def compose(
     finally:
         loader.dispose()
     return root, loader
+
+
+def did_you_mean(word: str, choices: Iterable[str], listing: str = "known keys") -> str:
+    """' (did you mean 'pitch'?)' for the nearest of `choices`, else ' (known keys: a, b, c)': the one
+    hint every unknown name in voices.yaml, a lexicon or a script gets."""
+    names = list(choices)
+    hint = difflib.get_close_matches(word, names, n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else f" ({listing}: {', '.join(names)})"

@@ -7,7 +7,6 @@ speech library (forking after espeak is initialized hangs).
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -184,9 +183,9 @@ def check_engine_name(name: str) -> None:
     if name not in _REGISTRY:
         _load_plugins()
     if name not in _REGISTRY:
-        hint = difflib.get_close_matches(name, list(_REGISTRY), n=1)
-        extra = f" (did you mean '{hint[0]}'?)" if hint else f" (available: {', '.join(sorted(_REGISTRY))})"
-        raise ConfigError(f"unknown engine '{name}'{extra}")
+        from podrender.yamlnodes import did_you_mean
+
+        raise ConfigError(f"unknown engine '{name}'{did_you_mean(name, sorted(_REGISTRY), 'available')}")
 
 
 def get_engine(name: str) -> Engine:

@@ -7,13 +7,13 @@ additionalProperties, items, minItems, minLength, minimum, maximum, exclusiveMin
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any
 
 import yaml
 
 from podrender.errors import ScriptError
+from podrender.yamlnodes import did_you_mean
 
 _NULL = "tag:yaml.org,2002:null"
 
@@ -120,9 +120,7 @@ class Validator:
             if key in props:
                 self.check(vnode, props[key], inner)
             elif extra is False:
-                hint = difflib.get_close_matches(key, list(props), n=1)
-                more = f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(props)})"
-                raise self.fail(knode, where, f"unknown key '{key}'{more}")
+                raise self.fail(knode, where, f"unknown key '{key}'{did_you_mean(key, props)}")
             elif isinstance(extra, dict):
                 self.check(vnode, extra, f"{where} '{key}'" if where else key)
         missing = [k for k in schema.get("required", []) if k not in seen]
