@@ -190,3 +190,16 @@ def test_a_damaged_chunk_is_made_again(tmp_path: Path) -> None:
     second = render(text, config, output=tmp_path / "b.mp3", cache_dir=tmp_path / "c")
     assert second.misses == 1
     assert second.path.read_bytes() == first.path.read_bytes()
+
+
+def test_files_of_earlier_renders_in_other_formats_stay_podrenders(tmp_path: Path) -> None:
+    """MP3, then WAV, then no sidecars, then MP3 with sidecars again: each render may replace what an earlier
+    one wrote for this episode (the manifest keeps them in `written_here`), without --force."""
+    script, voices = setup(tmp_path)
+    target = tmp_path / "out" / "ep.mp3"
+    wav = str(target.with_suffix(".wav"))
+    for args in (["-o", str(target)], ["-o", wav], ["-o", str(target), "--sidecars", "none"], ["-o", str(target)]):
+        done = render_cli(script, voices, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    manifest = json.loads(target.with_suffix(".json").read_text())
+    assert manifest["written_here"] == ["ep.chapters.json", "ep.md", "ep.mp3", "ep.srt", "ep.vtt", "ep.wav"]

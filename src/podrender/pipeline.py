@@ -21,7 +21,7 @@ from podrender.engines import Engine, get_engine
 from podrender.engines.catalog import Catalog
 from podrender.errors import CacheError, OutputError, ScriptError
 from podrender.input.formats import parse_options, parse_script, with_script_voices
-from podrender.output.files import check_outputs, folder_lock
+from podrender.output.files import check_outputs, folder_lock, written_by_podrender
 from podrender.output.result import RenderResult
 from podrender.output.timeline import build_timeline
 from podrender.runner.warm import collect_again, load_writers
@@ -221,6 +221,7 @@ def render(
         manifest = build_manifest(prepared, timeline, cached, target)
         with folder_lock(target.parent):  # two renders of one episode: the audio, sidecars and manifest agree
             check_outputs(outputs, manifest_path, force=force)  # again: a file may have appeared meanwhile
+            earlier = written_by_podrender(manifest_path)
             if fmt.name == "mp3":
                 size = write_output(target, [tag, *chunk_paths])
             else:
@@ -233,6 +234,10 @@ def render(
                 description=config.episode.description,
                 format_bitrate=lossy_bitrate(plan.audio) if fmt.name in ("m4b", "opus") else None,
             )  # fmt: skip
+            # Every file podrender has written for this episode and that is still there (an earlier render in
+            # another format, with other sidecars), so a later render may replace them without --force.
+            here = (earlier | set(manifest["files"].values())) - {manifest_path.name}
+            manifest["written_here"] = sorted(n for n in here if (target.parent / n).is_file())
             write_manifest(manifest_path, manifest)  # last: a manifest only names files that exist
         if use_cache:
             memo.save()

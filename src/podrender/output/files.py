@@ -143,6 +143,8 @@ def written_by_podrender(manifest_path: Path) -> set[str]:
     if not isinstance(data, dict) or "podrender_version" not in data or not isinstance(data.get("files"), dict):
         return set()
     names = {v for v in data["files"].values() if isinstance(v, str)}
+    earlier = data.get("written_here")
+    names |= {v for v in earlier if isinstance(v, str) and "/" not in v} if isinstance(earlier, list) else set()
     return {*names, manifest_path.name}
 
 
