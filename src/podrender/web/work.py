@@ -93,7 +93,10 @@ async def run_work(request: Request, kind: str, render_request: jobs.RenderReque
     proc = _ctx().Process(target=_work, args=(kind, render_request, writer), name=f"podrender-{kind}")
     ready = loop.create_future()
     try:
-        proc.start()
+        try:
+            proc.start()
+        except OSError as exc:
+            raise ApiError(503, f"cannot start a process to read the script ({exc.strerror or exc})") from None
         _running.add(proc)
         writer.close()
         def answered() -> None:
