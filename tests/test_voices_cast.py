@@ -151,19 +151,19 @@ def test_configured_speakers_keep_their_voices() -> None:
 def test_unlisted_speakers_get_unused_fallback_voices_and_a_warning() -> None:
     _, _, cast = cast_of(
         "engine: fake\nspeakers:\n  Narrator: fake/mid\n  Maya: fake/high\n",
-        TALK + "\n\nZed: Me too, I am also here.\n\nTom: Yes.\n\nZed: Indeed.",
+        TALK + "\n\nSky: Me too, I am also here.\n\nTom: Yes.\n\nSky: Indeed.",
     )
     by_name = {r.name: r for r in cast.roles}
-    assert list(by_name) == ["Maya", "Tom", "Zed"]
-    tom, zed = by_name["Tom"], by_name["Zed"]
-    assert tom.fallback and zed.fallback and not by_name["Maya"].fallback
-    voices = [cast.narrator.voice.voice, by_name["Maya"].voice.voice, tom.voice.voice, zed.voice.voice]
+    assert list(by_name) == ["Maya", "Tom", "Sky"]
+    tom, sky = by_name["Tom"], by_name["Sky"]
+    assert tom.fallback and sky.fallback and not by_name["Maya"].fallback
+    voices = [cast.narrator.voice.voice, by_name["Maya"].voice.voice, tom.voice.voice, sky.voice.voice]
     assert len(set(voices)) == 4  # every speaker sounds different
-    assert {tom.voice.voice, zed.voice.voice} == {"fake/low", "fake/bright"}
+    assert {tom.voice.voice, sky.voice.voice} == {"fake/low", "fake/bright"}
     # Tom, the second man, goes 40 % below the narrator (fake/mid, 150 Hz): fake/low at 89 Hz.
     assert "speaker 'Tom' is not in voices.yaml; using fallback voice fake/low (pitch 19, rate 170)" in cast.warnings
-    zed_note = "speaker 'Zed' is not in voices.yaml; using fallback voice fake/bright"
-    assert any(w.startswith(zed_note) for w in cast.warnings)
+    sky_note = "speaker 'Sky' is not in voices.yaml; using fallback voice fake/bright"
+    assert any(w.startswith(sky_note) for w in cast.warnings)
 
 
 def test_fallback_voices_from_voices_yaml_come_first() -> None:
@@ -257,7 +257,7 @@ def test_unknown_configured_voice_names_the_line() -> None:
 
 def test_voice_of_a_speaker_absent_from_the_script_is_not_checked() -> None:
     # Only speakers in the plan are resolved: an entry for someone absent is not checked.
-    _, _, cast = cast_of("engine: fake\nspeakers:\n  Zed: fake/nope\n", TALK)
+    _, _, cast = cast_of("engine: fake\nspeakers:\n  Sky: fake/nope\n", TALK)
     assert [r.name for r in cast.roles] == ["Maya", "Tom"]
 
 
@@ -265,8 +265,8 @@ def test_host_from_voices_yaml_and_missing_host_warning() -> None:
     _, _, cast = cast_of("engine: fake\nhost: Tom\nspeakers:\n  Maya: fake/high\n  Tom: fake/low\n", TALK)
     assert cast.host == "Tom"
     assert not any("never speaks" in w for w in cast.warnings)
-    _, _, cast = cast_of("engine: fake\nhost: Zed\nspeakers:\n  Maya: fake/high\n  Tom: fake/low\n", TALK)
-    assert "host 'Zed' never speaks in this script" in cast.warnings
+    _, _, cast = cast_of("engine: fake\nhost: Sky\nspeakers:\n  Maya: fake/high\n  Tom: fake/low\n", TALK)
+    assert "host 'Sky' never speaks in this script" in cast.warnings
 
 
 def test_pronunciations_merge_global_and_per_speaker() -> None:

@@ -19,6 +19,8 @@ from podrender.yamlnodes import Loader, compose, did_you_mean
 T = TypeVar("T")
 
 CHAPTER_POLICIES = ("host", "turn", "marker", "none")
+#: voices.yaml's `gender:` values, and the catalog's spelling of them.
+GENDERS = {"female": "Female", "male": "Male"}
 #: A Piper voice's `length_scale` (above 1 is slower); outside this the duration check of a unit would
 #: take plain speech for a broken engine (synthesize.check_audio allows a quarter to four times).
 LENGTH_SCALE_RANGE = (0.5, 2.0)
@@ -86,6 +88,9 @@ class SpeakerConfig:
     """Which speaker of a multi-speaker model."""
     length_scale: float | None = None
     """Piper's phoneme duration factor: above 1 is slower."""
+    gender: str | None = None
+    """'Female' or 'Male' (voices.yaml `gender: female|male`): the gender of voice a fallback gives the
+    speaker, overriding what their name suggests (podrender.speech.names)."""
     line: int = 0
     voice_line: int = 0
     engine_line: int = 0
@@ -167,7 +172,7 @@ _TOP_KEYS = (
 STAGE_DIRECTIONS = ("narrator", "skip")
 _SPEAKER_KEYS = (
     "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "length_scale",
-    "pronounce_files",
+    "gender", "pronounce_files",
 )  # fmt: skip
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
 _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
@@ -420,6 +425,11 @@ def _speaker(
             fields["speaker_id_line"] = vnode.start_mark.line + 1
         elif key == "length_scale":
             fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, *LENGTH_SCALE_RANGE)
+        elif key == "gender":
+            said = r.name(vnode, f"{where}: gender")
+            if said.casefold() not in GENDERS:
+                raise r.fail(vnode, f"{where}: gender must be female or male, not '{said}'")
+            fields["gender"] = GENDERS[said.casefold()]
     fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
 

@@ -60,7 +60,9 @@ def load_catalog(engine: Engine, facts: Facts | None = None) -> Catalog:
         except (KeyError, AssertionError, TypeError, IndexError):
             pass
     profiles = tuple(sorted(engine.pitch_profiles().items()))
-    catalog = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()), profiles)
+    catalog = Catalog(
+        engine.name, tuple(engine.voices()), tuple(engine.variants()), profiles, engine.tunable, engine.blends
+    )
     facts.put(name, catalog.to_json())
     return catalog
 

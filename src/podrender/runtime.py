@@ -111,3 +111,13 @@ def ffmpeg() -> Ffmpeg:
         return Ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg")
     except (ImportError, RuntimeError):
         raise EncoderError("ffmpeg was not found: install the ffmpeg package or `pip install imageio-ffmpeg`") from None
+
+
+def data_dir() -> Path:
+    """Where downloaded voices live: $PODRENDER_DATA_DIR, else $XDG_DATA_HOME/podrender, else
+    ~/.local/share/podrender."""
+    forced = os.environ.get("PODRENDER_DATA_DIR")
+    if forced:
+        return Path(forced)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "podrender"

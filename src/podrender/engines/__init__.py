@@ -106,6 +106,10 @@ class Engine(ABC):
     name: ClassVar[str]
     #: Longest text handed to `synthesize` in one call; longer turns are split at sentences.
     max_chars: ClassVar[int] = 2000
+    #: Whether voices take espeak's `pitch` (0-100) and `rate` settings, so casting may move a voice's pitch.
+    tunable: ClassVar[bool] = True
+    #: Whether a weighted sum of voices is a voice (`0.7*a + 0.3*b`, podrender.engines.blend).
+    blends: ClassVar[bool] = False
     #: Whether the engine reads espeak phoneme input (`[[h@l'oU]]`) in a lexicon respelling.
     phoneme_input: ClassVar[bool] = False
 
@@ -208,6 +212,7 @@ def _load_builtin() -> None:
     for name, module, cls in (
         ("pyttsx3", "pyttsx3_engine", "Pyttsx3Engine"),
         ("piper", "piper_engine", "PiperEngine"),
+        ("kokoro", "kokoro_engine", "KokoroEngine"),
         ("fake", "fake", "FakeEngine"),
     ):
         _REGISTRY.setdefault(name, _lazy(f"podrender.engines.{module}", cls))

@@ -6,20 +6,25 @@ import difflib
 from dataclasses import dataclass
 
 from podrender.engines import PitchProfile, VoiceInfo, VoiceSettings
+from podrender.engines.blend import is_blend, parse_blend
 
 #: Version of the remembered catalog (Catalog.to_json). Bump it when what an engine reports changes in
 #: podrender's own code (pitch profiles, MEASURED_HZ), so catalogs remembered before are listed again.
-CATALOG_FORMAT = 3
+CATALOG_FORMAT = 4
 
 
 class UnknownVoice(Exception):
     """Raised by Catalog.resolve; the caller adds the file and line."""
 
-    def __init__(self, spec: str, closest: list[str], ambiguous: list[str] | None = None) -> None:
+    def __init__(
+        self, spec: str, closest: list[str], ambiguous: list[str] | None = None, reason: str | None = None
+    ) -> None:
         self.spec = spec
         self.closest = closest
         self.ambiguous = ambiguous or []
-        if self.ambiguous:
+        if reason:
+            message = reason
+        elif self.ambiguous:
             message = f"voice '{spec}' is ambiguous; say one of: {', '.join(self.ambiguous)}"
         else:
             hint = f"; closest: {', '.join(closest)}" if closest else "; run `podrender voices` to list them"
@@ -36,6 +41,10 @@ class Catalog:
     variants: tuple[str, ...] = ()
     profiles: tuple[tuple[str, PitchProfile], ...] = ()
     """How high voices speak (Engine.pitch_profiles): keys are lower-case base ids and '+variant'."""
+    tunable: bool = True
+    """Whether voices take espeak's pitch and rate settings (Engine.tunable)."""
+    blends: bool = False
+    """Whether a weighted sum of voices is a voice (Engine.blends): `0.7*a + 0.3*b`."""
 
     def _bases(self, short: str) -> list[VoiceInfo]:
         key = short.casefold()
@@ -54,7 +63,13 @@ class Catalog:
         ]
 
     def resolve(self, spec: str) -> str:
-        """The full voice id for `spec` (`gmw/en-us+f3` or `en-us+f3`); raises UnknownVoice."""
+        """The full voice id for `spec` (`gmw/en-us+f3` or `en-us+f3`), or a blend written one way; raises
+        UnknownVoice."""
+        if self.blends and is_blend(spec):
+            try:
+                return parse_blend(spec, {v.id for v in self.voices}).canonical()
+            except ValueError as exc:
+                raise UnknownVoice(spec, [], reason=str(exc)) from None
         base, plus, variant = spec.strip().partition("+")
         matches = self._bases(base)
         if len(matches) > 1:
@@ -87,6 +102,8 @@ class Catalog:
     def profile(self, full_id: str) -> PitchProfile | None:
         """The base voice's profile with its variant's pitch and gender laid over it; None if unknown."""
         table = dict(self.profiles)
+        if self.blends and is_blend(full_id):
+            return self._blend_profile(full_id, table)
         base, plus, variant = full_id.partition("+")
         own = table.get(base.casefold())
         extra = table.get("+" + variant) if plus else None
@@ -96,6 +113,17 @@ class Catalog:
         return PitchProfile(
             pitched.base_hz, pitched.spread_hz, extra.gender or own.gender, pitched.steps_per_octave, pitched.measured
         )
+
+    def _blend_profile(self, spec: str, table: dict[str, PitchProfile]) -> PitchProfile | None:
+        try:
+            blend = parse_blend(spec, {v.id for v in self.voices})
+        except ValueError:
+            return None
+        known = {name: hz for name, _ in blend.parts if (p := table.get(name.casefold())) and (hz := p.median_hz(None))}
+        hz = blend.pitch(known)
+        lead = table.get(blend.leading().casefold())
+        gender = lead.gender if lead else None
+        return PitchProfile(hz, gender=gender, steps_per_octave=float("inf")) if hz or gender else None
 
     def expected_pitch(self, voice: VoiceSettings) -> float | None:
         """The median pitch (Hz) `voice` is predicted to speak at, or None when the engine cannot say."""
@@ -122,6 +150,8 @@ class Catalog:
             "engine": self.engine,
             "voices": [[v.id, v.name, list(v.languages), v.gender] for v in self.voices],
             "variants": list(self.variants),
+            "tunable": self.tunable,
+            "blends": self.blends,
             "profiles": [
                 [k, p.base_hz, p.spread_hz, p.gender, p.steps_per_octave, [list(m) for m in p.measured]]
                 for k, p in self.profiles
@@ -143,4 +173,5 @@ class Catalog:
             (str(r[0]), PitchProfile(r[1], float(r[2]), r[3], float(r[4]), tuple((int(s), float(h)) for s, h in r[5])))
             for r in rows
         )
-        return cls(str(data["engine"]), voices, tuple(str(v) for v in variants), profiles)
+        flags = bool(data.get("tunable", True)), bool(data.get("blends", False))
+        return cls(str(data["engine"]), voices, tuple(str(v) for v in variants), profiles, *flags)

