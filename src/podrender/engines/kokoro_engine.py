@@ -54,16 +54,16 @@ class Preset:
 
 #: Voices that pip ships, by median pitch. Measured with `python bench/kokoro_voices.py` (docs/engines.md).
 PRESETS: tuple[Preset, ...] = (
-    Preset("bass", "1.3*jm_kumo - 0.1*jf_alpha - 0.1*jf_gongitsune - 0.1*jf_nezumi", "Male", 73.0),
+    Preset("bass", "1.3*jm_kumo - 0.1*jf_alpha - 0.1*jf_gongitsune - 0.1*jf_nezumi", "Male", 74.0),
     Preset("baritone", "jm_kumo", "Male", 95.0),
     Preset("tenor", "0.7*jm_kumo + 0.3*jf_nezumi", "Male", 129.0),
-    Preset("alto", "0.25*jm_kumo + 0.75*jf_gongitsune", "Female", 180.0),
-    Preset("mezzo", "jf_gongitsune", "Female", 222.0),
-    Preset("soprano", "jf_tebukuro", "Female", 314.0),
+    Preset("alto", "0.3*jm_kumo + 0.7*jf_gongitsune", "Female", 180.0),
+    Preset("mezzo", "jf_gongitsune", "Female", 224.0),
+    Preset("soprano", "jf_tebukuro", "Female", 316.0),
 )
 #: The shipped vectors themselves (also voices), with their measured median pitch.
-SHIPPED = {"jm_kumo": ("Male", 95.0), "jf_gongitsune": ("Female", 222.0), "jf_nezumi": ("Female", 246.0),
-           "jf_alpha": ("Female", 262.0), "jf_tebukuro": ("Female", 314.0)}  # fmt: skip
+SHIPPED = {"jm_kumo": ("Male", 95.0), "jf_gongitsune": ("Female", 224.0), "jf_nezumi": ("Female", 238.0),
+           "jf_alpha": ("Female", 264.0), "jf_tebukuro": ("Female", 316.0)}  # fmt: skip
 
 
 def installed() -> bool:
