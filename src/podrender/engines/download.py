@@ -137,24 +137,25 @@ def _obtain(url: str, target: Path, expected: Expected, force: bool, progress: P
 
 def _fetch(url: str, target: Path, expected: Expected, progress: Progress | None) -> Downloaded:
     """Stream `url` into a part file beside `target`, verify it, rename it into place."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(f"cannot download {url}: cannot create {target.parent} ({exc.strerror})") from None
-    try:
-        with _open(url) as response, replacing(target) as part, part.open("wb") as out:
-            digest = _stream(response, out, url, target.name, expected.size, progress)
-            problem = _mismatch(digest, expected)
-            if problem:
-                raise DownloadError(f"cannot download {url}: {problem}; the file was not kept")
-    except OSError as exc:  # the network's errors are DownloadError by now: this is the disk's
-        raise DownloadError(f"cannot download {url}: cannot write to {target.parent} ({_strerror(exc)})") from None
+    with _open(url) as response:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(target) as part, part.open("wb") as out:
+                digest = _stream(response, out, url, target.name, expected.size, progress)
+                problem = _mismatch(digest, expected)
+                if problem:
+                    raise DownloadError(f"cannot download {url}: {problem}; the file was not kept")
+        except OSError as exc:  # the network's errors are DownloadError by now: this is the disk's
+            where = target.parent
+            raise DownloadError(f"cannot download {url}: cannot write to {where} ({_strerror(exc)})") from None
     return Downloaded(target, digest.size, digest.sha256, expected.kind, fetched=True)
 
 
 def _open(url: str) -> Any:
-    request = urllib.request.Request(url, headers={"User-Agent": "podrender"})
+    if url.split(":", 1)[0].lower() not in ("http", "https", "file"):
+        raise DownloadError(f"cannot download {url}: not an http, https or file URL")
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": "podrender"})
         return urllib.request.urlopen(request, timeout=TIMEOUT_S)
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise DownloadError(f"cannot download {url}: {_reason(exc)}") from None
