@@ -106,13 +106,9 @@ def download_piper(name: str, *, force: bool = False, progress: Progress | None 
     """The Piper voice `name` (`.onnx` and `.onnx.json`) in `data_dir()/piper`, checked against voices.json."""
     base = piper_url()
     entry = _voice_entry(_load_index(base + "voices.json"), name, base + "voices.json")
-    folder = data_dir() / "piper"
-    done = []
-    for suffix in (".onnx", ".onnx.json"):
-        file_name = name + suffix
-        url = base + piper_path(name) + file_name
-        done.append(_obtain(url, folder / file_name, _published(entry, file_name, url), force, progress))
-    return tuple(done)
+    folder, where = data_dir() / "piper", base + piper_path(name)
+    plan = [(where + f, folder / f, _published(entry, f, where + f)) for f in (name + ".onnx", name + ".onnx.json")]
+    return tuple(_obtain(url, target, expected, force, progress) for url, target, expected in plan)
 
 
 def piper_path(name: str) -> str:
