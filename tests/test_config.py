@@ -52,6 +52,15 @@ def test_speaker_lines_are_recorded() -> None:
     assert (ben.voice, ben.line, ben.voice_line) == ("fake/high", 5, 5)
 
 
+def test_speaker_is_another_name_for_speaker_id() -> None:
+    config = parse_config("speakers:\n  Ann:\n    engine: piper\n    speaker: 12\n", "v.yaml")
+    ann = config.speakers[0]
+    assert (ann.speaker_id, ann.speaker_id_line) == (12, 4)
+    err = config_error("speakers:\n  Ann: {engine: piper, speaker_id: 1, speaker: 2}\n")
+    assert str(err) == "v.yaml line 2: speaker 'Ann': give speaker_id or speaker (the same setting), not both"
+    assert "speaker 'Ann': speaker must be" in str(config_error("speakers:\n  Ann: {speaker: -1}\n"))
+
+
 def test_empty_document_gives_defaults() -> None:
     assert parse_config("", "v.yaml") == Config(path="v.yaml")
     assert parse_config("# only a comment\n", "v.yaml") == Config(path="v.yaml")

@@ -156,7 +156,8 @@ def test_a_nul_byte_past_the_first_8_kb_does_not_hide_a_label(tmp_path: Path) ->
     ("voices", "expected"),
     [
         # faulty: the tests' own engine (tests/plugins), found through its entry point
-        ("engine: os.system\n", "line 1: engine: unknown engine 'os.system' (available: fake, faulty, kokoro, piper, pyttsx3)"),
+        ("engine: os.system\n",
+         "line 1: engine: unknown engine 'os.system' (available: fake, faulty, kokoro, piper, pyttsx3)"),
         ("speakers:\n  Ann: {engine: eval, voice: x}\n", "line 2: speaker 'Ann': engine: unknown engine 'eval'"),
         ("episode:\n  cover: /dev/zero\n",
          "line 2: episode: cover file '/dev/zero' is not a regular file (a device, a pipe or a socket), not an image"),

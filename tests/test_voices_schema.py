@@ -47,6 +47,7 @@ GOOD = [
     "audio: {sample_rate: 48000, channels: 2, bitrate: 96, loudness: -16, true_peak: -1}\n",
     "episode: {title: Soup, artist: Me, year: 2024}\nqa: {Q: Host, A: Guest}\nstage_directions: skip\n",
     "host:\npause_ms: 300\nchapter_pause_ms: 900\nfallback_voices: [fake/mid]\n",
+    "speakers:\n  Ann: {engine: piper, model: en_US-libritts_r-medium, speaker: 12}\n",  # speaker_id's other name
 ]
 BAD = [
     "speakers:\n  Ann: {voice: fake/low, pich: 40}\n",  # unknown key
@@ -59,6 +60,7 @@ BAD = [
     "episode: {titel: Soup}\n",
     "skip: 3\n",
     "qa: {C: Host}\n",
+    "speakers:\n  Ann: {engine: piper, speaker: 1, speaker_id: 1}\n",  # one setting, given twice
 ]
 
 

@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "OutputError": "podrender.errors",
     "EncoderError": "podrender.errors",
     "CacheError": "podrender.errors",
+    "DownloadError": "podrender.errors",
     # reading a transcript
     "read_script": "podrender.input.source",
     "decode_script": "podrender.input.source",
@@ -60,6 +61,11 @@ _EXPORTS: dict[str, str] = {
     "register_engine": "podrender.engines",
     "Catalog": "podrender.engines.catalog",
     "UnknownVoice": "podrender.engines.catalog",
+    # fetching voices (`podrender voices download`; nothing else downloads)
+    "Downloaded": "podrender.engines.download",
+    "download_kokoro": "podrender.engines.download",
+    "download_piper": "podrender.engines.download",
+    "data_dir": "podrender.runtime",
     # outputs
     "cast_sheet": "podrender.output.castsheet",
     "format_sheet": "podrender.output.castsheet",
@@ -101,9 +107,11 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.engines import engine_names, get_engine
     from podrender.engines import register as register_engine
     from podrender.engines.catalog import Catalog, UnknownVoice
+    from podrender.engines.download import Downloaded, download_kokoro, download_piper
     from podrender.errors import (
         CacheError,
         ConfigError,
+        DownloadError,
         EncoderError,
         EngineError,
         OutputError,
@@ -121,4 +129,5 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.output.sidecars import parse_sidecars
     from podrender.pipeline import Progress, load_catalog, prepare, render, slugify, with_audio_overrides
     from podrender.preview import say
+    from podrender.runtime import data_dir
     from podrender.speech.prepared import Prepared

@@ -171,8 +171,8 @@ _TOP_KEYS = (
 )
 STAGE_DIRECTIONS = ("narrator", "skip")
 _SPEAKER_KEYS = (
-    "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "length_scale",
-    "gender", "pronounce_files",
+    "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "speaker",
+    "length_scale", "gender", "pronounce_files",
 )  # fmt: skip
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
 _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
@@ -420,8 +420,10 @@ def _speaker(
             fields["engine"], fields["engine_line"] = r.engine(vnode, f"{where}: engine"), vnode.start_mark.line + 1
         elif key == "model":
             fields["model"], fields["model_line"] = _model(r, vnode, where, base_dir, allow_files)
-        elif key == "speaker_id":
-            fields["speaker_id"] = r.number(vnode, f"{where}: speaker_id", int, 0, 100_000)
+        elif key in ("speaker_id", "speaker"):  # `speaker` is another name for speaker_id
+            if "speaker_id" in fields:
+                raise r.fail(vnode, f"{where}: give speaker_id or speaker (the same setting), not both")
+            fields["speaker_id"] = r.number(vnode, f"{where}: {key}", int, 0, 100_000)
             fields["speaker_id_line"] = vnode.start_mark.line + 1
         elif key == "length_scale":
             fields["length_scale"] = r.number(vnode, f"{where}: length_scale", float, *LENGTH_SCALE_RANGE)

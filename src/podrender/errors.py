@@ -49,3 +49,7 @@ class OutputError(PodrenderError):
 
 class CacheError(PodrenderError):
     """The render cache cannot be used."""
+
+
+class DownloadError(EngineError):
+    """A voice cannot be downloaded: the server, the network, the checksum or the disk said no."""

