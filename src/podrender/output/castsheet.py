@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podrender.engines import get_engine
 from podrender.output.clock import short
 from podrender.speech.prepared import Prepared
 
@@ -31,6 +32,9 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
                 "pitch": role.voice.pitch,
                 "pitch_hz": round(role.pitch_hz) if role.pitch_hz else None,
                 "why": role.why,
+                "heard_as": role.heard_as,
+                "engine": role.voice.engine,
+                "tunable": get_engine(role.voice.engine).tunable,
                 "aliases": list(role.aliases),
                 "turns": len(turns),
                 "words": words,
@@ -59,11 +63,17 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
 
 
 def _voice_detail(s: dict[str, Any]) -> str:
-    """'pitch 40, rate 175 wpm, male ~98 Hz; from voices.yaml' (the engine's defaults when unset)."""
-    pitch = 50 if s["pitch"] is None else s["pitch"]
+    """'pitch 40, rate 175 wpm, male ~98 Hz; from voices.yaml; name says male: Alexander' (the engine's
+    defaults when unset; pitch and rate only for engines that take them)."""
     heard = " ".join(x for x in ((s["gender"] or "").lower(), f"~{s['pitch_hz']} Hz" if s["pitch_hz"] else "") if x)
     why = "from voices.yaml" if s["why"] == "voices.yaml" else s["why"]
-    return f"pitch {pitch}, rate {s['rate'] or DEFAULT_WPM} wpm{', ' + heard if heard else ''}; {why}"
+    name = f"; name says {s['heard_as']}" if s.get("heard_as") else ""
+    settings = []
+    if s.get("tunable", True):
+        settings.append(f"pitch {50 if s['pitch'] is None else s['pitch']}")
+    if s.get("tunable", True) or s["rate"]:
+        settings.append(f"rate {s['rate'] or DEFAULT_WPM} wpm")
+    return ", ".join([*settings, *([heard] if heard else [])]) + f"; {why}{name}"
 
 
 def format_sheet(sheet: dict[str, Any]) -> str:
