@@ -31,7 +31,7 @@ HONORIFICS = {
 TITLES = {
     "dr", "doctor", "prof", "professor", "rev", "reverend", "sen", "senator", "rep", "representative",
     "gov", "governor", "president", "secretary", "general", "gen", "admiral", "adm", "captain", "capt",
-    "col", "colonel", "lt", "major", "maj", "sgt", "judge", "justice", "chairman", "chair", "minister",
+    "col", "colonel", "lt", "major", "maj", "sgt", "judge", "justice", "chairman", "chair", "minister", "the",
     "ambassador", "mayor", "commissioner", "director", "officer", "agent", "detective", "inspector", "coach",
 }  # fmt: skip
 #: A first name counts when this share of its bearers (or more) is of one gender...
@@ -65,12 +65,15 @@ def guess_gender(names: Sequence[str], text: str = "", table: dict[str, float] |
             return GenderGuess(gender, f"{gender.lower()}: {_show(name)}")
     votes: list[tuple[str, str]] = []
     for name in names:
+        titles = [w for w in _words(name) if w.casefold() in TITLES - {"the"}]
         words = [w for w in _words(name) if w.casefold() not in TITLES]
+        if titles and text:  # PRESIDENT TRUMP, THE PRESIDENT: addressed as "Mr. President" in the text
+            votes += _addressed(titles[0], text)
         if not words:
             continue
         first = _by_first_name(words[0], table)
         if first:
-            votes.append((first, _show(name) if len(words) > 1 else words[0]))
+            votes.append((first, _show(name) if len(words) > 1 else _show(words[0])))
         if len(words) == 1 and text:
             votes += _from_text(words[0], text, table)
     genders = {g for g, _ in votes}
@@ -87,7 +90,7 @@ def _words(name: str) -> list[str]:
 
 def _show(name: str) -> str:
     """A label as a person writes it: `MS. JEAN-PIERRE` → `Ms. Jean-Pierre`."""
-    return name if not name.isupper() else "-".join(p.capitalize() for p in name.title().split("-"))
+    return name.title() if name.isupper() else name
 
 
 def _by_first_name(word: str, table: dict[str, float]) -> str | None:
@@ -99,6 +102,16 @@ def _by_first_name(word: str, table: dict[str, float]) -> str | None:
     if share <= 1 - CONFIDENT_SHARE:
         return "Male"
     return None
+
+
+#: How a person holding a title is addressed: "Mr. President", "Madam Secretary".
+_ADDRESS = {"mr": "Male", "mister": "Male", "madam": "Female", "madame": "Female"}
+
+
+def _addressed(title: str, text: str) -> list[tuple[str, str]]:
+    pattern = re.compile(rf"\b(Mr|Mister|Madam|Madame)\.?\s+{re.escape(title)}\b", re.IGNORECASE)
+    found = {m.group(1).casefold(): m.group(0) for m in pattern.finditer(text[:200_000])}
+    return [(_ADDRESS[k], f'addressed "{_show(v)}"') for k, v in found.items()]
 
 
 def _from_text(surname: str, text: str, table: dict[str, float]) -> list[tuple[str, str]]:
