@@ -30,17 +30,9 @@ def test_example_voices_yaml_loads() -> None:
     assert config.narrator == "Narrator"
     assert config.chapters == "host"
     assert (config.pause_ms, config.chapter_pause_ms) == (400, 1200)
-    names = [s.name for s in config.speakers]
-    assert names == ["Narrator", "Maya", "Tom", "Sayak", "Sasha"]
-    sasha = config.speaker("sasha")
-    assert sasha is not None
-    assert (sasha.voice, sasha.rate, sasha.pitch, sasha.aliases) == ("gmw/en-us", 150, 70, ("Alexander",))
-    assert config.aliases()["alexander"] == "Sasha"
-    assert [v for v, _ in config.fallback_voices] == ["gmw/en-us+f5", "gmw/en-gb+m4"]
-    skips = ["^Get the Medium app$", "^A button that says", "^Calling .*Personal site:"]
-    assert [p.pattern for p in config.skip] == skips
-    assert not [word for word, _ in config.pronounce if word == "NLP"]  # the acronym rule's N-L-P is heard better
-    assert ("Alexander", "Allig Zanda") in config.pronounce
+    # A general example: nothing written for one transcript (every speaker is cast from their name).
+    assert config.speakers == () and config.skip == () and config.pronounce == ()
+    assert config.fallback_voices == ()
     assert config.episode.album == "podrender examples"
     assert config.audio == AudioSettings()
 

@@ -161,7 +161,7 @@ def test_unlisted_speakers_get_unused_fallback_voices_and_a_warning() -> None:
     assert len(set(voices)) == 4  # every speaker sounds different
     assert {tom.voice.voice, sky.voice.voice} == {"fake/low", "fake/bright"}
     # Tom, the second man, goes 40 % below the narrator (fake/mid, 150 Hz): fake/low at 89 Hz.
-    assert "speaker 'Tom' is not in voices.yaml; using fallback voice fake/low (pitch 19, rate 170)" in cast.warnings
+    assert "speaker 'Tom' is not in voices.yaml; using fallback voice fake/low (pitch 19, rate 155)" in cast.warnings
     sky_note = "speaker 'Sky' is not in voices.yaml; using fallback voice fake/bright"
     assert any(w.startswith(sky_note) for w in cast.warnings)
 

@@ -17,9 +17,11 @@ from podrender.speech.normalize.spoken import PHONEMES
 
 #: Voices tried, in order, for speakers voices.yaml does not list (after its fallback_voices).
 BUILTIN_FALLBACKS = {
+    # American English first: Whisper heard en-us voices best (the RP variants lost "of" and "is");
+    # other accents only for large casts, where telling speakers apart needs them.
     "pyttsx3": (
-        "gmw/en-us+f3", "gmw/en-gb+m4", "gmw/en-us+m3", "gmw/en+f4", "gmw/en-gb-x-rp+m7",
-        "gmw/en-us+f5", "gmw/en-gb-scotland+m2", "gmw/en-us+f2", "gmw/en-029+m6", "gmw/en+f1",
+        "gmw/en-us+f3", "gmw/en-us+m3", "gmw/en-us", "gmw/en-us+f5", "gmw/en-us+f2", "gmw/en-us+m4",
+        "gmw/en-gb+m4", "gmw/en+f4", "gmw/en-gb-scotland+m2", "gmw/en-029+m6", "gmw/en+f1",
     ),
     "fake": ("fake/high", "fake/low", "fake/bright", "fake/mid"),
     # Kokoro's presets, the clearest first (Whisper tiny.en WER 1.4-4.1 %, bench/kokoro_voices.py)

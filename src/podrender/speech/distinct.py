@@ -40,8 +40,9 @@ BANDS = {"Female": (130.0, 330.0), "Male": (75.0, 165.0)}
 WIDEST_STEP = 1.4
 #: Pitch settings a fallback may use: beyond them espeak voices sound strained.
 PITCH_LIMITS = (10, 95)
-#: Speaking rates (words/min) given to fallback speakers in turn, so neighbours differ in pace too.
-FALLBACK_RATES = (170, 160, 178, 165, 174)
+#: Speaking rates (words/min) given to fallback speakers in turn, so neighbours differ in pace too. Near
+#: 150-160: espeak at 170+ lost words to Whisper tiny.en on a published interview (docs/intelligibility.md).
+FALLBACK_RATES = (155, 150, 160, 152, 158)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@
 - dotted initials: `U.S.` → "U-S".
 - code-like tokens: `model.fit()` → "model dot fit", `file.py` → "file dot py", `snake_case` →
   "snake case", `camelCase` → "camel case"; a "Py" prefix before a capitalized word is "Pie"
-  (`PyTorch` → "Pie Torch", `PyCon` → "Pie Con"; espeak would say "pih-torch").
+  (`PyTorch` → "Pie Torch", `PyCon` → "Pie Con"; espeak would say "pih-torch"); a hyphen between two
+  capitalized words is a space (`Torch-Struct` → "Torch Struct", `Mini-Conf`: espeak ran them together).
 - symbols: `&` → "and"; `|` → a comma pause; `C++` → "C plus plus"; `C#` → "C sharp"; `+` and `=`
   between spaces → "plus", "equals"; `~` before a number → "about"; `°C`, `°F`, `°` → "degrees ...".
 - slashes: `and/or` → "and or"; two words → "or" (`ML/NLP papers` → "ML or NLP papers", `he/she` →
@@ -41,6 +42,7 @@ _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)(?![\w])")
 _SNAKE = re.compile(r"\b_*([A-Za-z0-9]+(?:_+[A-Za-z0-9]+)+)_*\b|\b__(\w+?)__\b")
 _CAMEL = re.compile(r"\b[a-z]+(?:[A-Z][a-z]+)+\b")
 _PY_PREFIX = re.compile(r"\bPy(?=[A-Z][a-z])")
+_CAPITAL_HYPHEN = re.compile(r"\b([A-Z][a-z]+)-(?=[A-Z][a-z])")
 _AND_OR = re.compile(r"\band/or\b", re.IGNORECASE)
 _LETTERS_SLASH = re.compile(r"(?<![\w/])([A-Za-z])/([A-Za-z])(?![\w/])")
 _WORDS_SLASH = re.compile(rf"(?<![\w/{SLOT}])([A-Za-z{SLOT}][\w'-]*)/([A-Za-z{SLOT}][\w'-]*)(?![\w/{SLOT}])")
@@ -135,6 +137,7 @@ def say_code(s: str) -> str:
     s = _DOTTED.sub(_dotted, s)
     s = _SNAKE.sub(lambda m: re.sub("_+", " ", m.group(1) or m.group(2)), s)
     s = _PY_PREFIX.sub("Pie ", s)
+    s = _CAPITAL_HYPHEN.sub(r"\1 ", s)
     return _CAMEL.sub(lambda m: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", m.group(0)).lower(), s)
 
 
