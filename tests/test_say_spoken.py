@@ -205,3 +205,36 @@ def test_say_keeps_a_pause_tag_as_silence(files: Path) -> None:
         run_length = run_length + 1 if q else 0
         longest = max(longest, run_length)
     assert 1.9 <= longest / 100 <= 3.0  # the 2 s asked for, plus espeak's own trailing silence
+
+
+PANEL = (
+    "A Panel\n\nSome narration before the talk.\n\n"
+    "Maya: Thanks for coming. The first question is about tides. They rise twice a day here. The harbour "
+    "floods in spring. We moved the boats twice last year. The council met three times about it. Everyone had "
+    "a plan, and none of the plans agreed. Nobody expected that much water.\n\n"
+    "Tom: Happy to be here.\n"
+)
+
+
+def test_say_script_speaks_a_speakers_first_line_in_the_renders_voice(tmp_path: Path) -> None:
+    """`say --script` hears a cast before rendering: the voice is the one `inspect` shows for the speaker
+    (a fallback chosen from the whole cast), the text the first sentences of their first turn."""
+    (tmp_path / "panel.txt").write_text(PANEL, encoding="utf-8")
+    (tmp_path / "v.yaml").write_text("engine: pyttsx3\n", encoding="utf-8")
+    base = ["--voices", str(tmp_path / "v.yaml")]
+    sheet = CliRunner().invoke(cli, ["inspect", str(tmp_path / "panel.txt"), *base, "--json"])
+    voices = {s["name"]: s["voice"] for s in json.loads(sheet.output)["speakers"]}
+    out = tmp_path / "maya.wav"
+    result = CliRunner().invoke(cli, ["say", "--script", str(tmp_path / "panel.txt"), "--speaker", "maya",
+                                      *base, "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"Maya ({voices['Maya']}) said:" in result.output
+    said = result.output.split("said:")[1]
+    assert "Thanks for coming." in said and "Nobody expected" not in said  # whole sentences, about 240 characters
+    assert 4.0 < WAVE(out).info.length < 25.0
+    missing = CliRunner().invoke(cli, ["say", "--script", str(tmp_path / "panel.txt"), "--speaker", "Mia", *base])
+    assert missing.exit_code == 1 and missing.output.strip() == "Error: no speaker 'Mia' in " + str(
+        tmp_path / "panel.txt"
+    ) + "; closest: Maya"
+    both = CliRunner().invoke(cli, ["say", "Hello", "--script", str(tmp_path / "panel.txt"), *base])
+    assert both.exit_code == 2 and "give either TEXT or --script FILE" in both.output

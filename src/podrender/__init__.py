@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "Prepared": "podrender.speech.prepared",
     "RenderResult": "podrender.output.result",
     "say": "podrender.preview",
+    "say_from_script": "podrender.preview",
     "run_checks": "podrender.doctor",
     # configuration (voices.yaml)
     "CHAPTER_POLICIES": "podrender.config",
@@ -128,6 +129,6 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.output.result import RenderResult
     from podrender.output.sidecars import parse_sidecars
     from podrender.pipeline import Progress, load_catalog, prepare, render, slugify, with_audio_overrides
-    from podrender.preview import say
+    from podrender.preview import say, say_from_script
     from podrender.runtime import data_dir
     from podrender.speech.prepared import Prepared

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -67,10 +68,7 @@ def default_output(speaker: str, output_dir: Path = Path("output")) -> Path:
 
 def say(text: str, speaker: str, config: Config, output: Path | None = None) -> Said:
     """Render `text` in `speaker`'s voice to a WAV file (default `default_output(speaker)`)."""
-    from podrender.audio.loudness import level
     from podrender.pipeline import prepare
-    from podrender.runner.pool import Task, run_tasks
-    from podrender.runner.zygote import turn_timeout
 
     name = speaker_name(config, speaker)
     line = re.sub(r"\s+", " ", text).strip()
@@ -83,6 +81,63 @@ def say(text: str, speaker: str, config: Config, output: Path | None = None) -> 
     units = prepared.plan.units
     if not units:
         raise ScriptError(f"'{line}' has nothing to say after removing markup, links and emoji")
+
+    return _say_units(units, name, config, target)
+
+
+#: How much of a speaker's first turn `say_from_script` speaks: whole units up to about this many characters.
+PREVIEW_CHARS = 240
+
+
+def say_from_script(
+    text: str, speaker: str, config: Config, output: Path | None = None, *, source: str = "script"
+) -> Said:
+    """Speak the first line of `speaker` (a speaker or alias of the script `text`, any case) in the voice a
+    render of that script gives them: a preview of the cast, with fallback voices chosen as the render
+    chooses them. At most about PREVIEW_CHARS characters (whole sentences) of their first turn."""
+    from podrender.pipeline import prepare
+
+    prepared = prepare(text, config, source=source)
+    cast = prepared.cast
+    roles = [cast.narrator, *cast.roles]
+    labels = {label.casefold(): r.name for r in roles for label in (r.name, *r.aliases)}
+    name = labels.get(speaker.strip().casefold())
+    if name is None:
+        close = difflib.get_close_matches(speaker.strip(), [r.name for r in roles], n=3, cutoff=0.5)
+        hint = "closest: " + ", ".join(close) if close else "speakers: " + ", ".join(r.name for r in roles[:12])
+        raise ConfigError(f"no speaker '{speaker}' in {source}; {hint}")
+    mine = [u for u in prepared.plan.units if u.speaker == name]
+    if not mine:
+        raise ScriptError(f"'{name}' has nothing to say in {source}")
+    first = [u for u in mine if u.turn == mine[0].turn]
+    units: list[Unit] = []
+    size = 0
+    for unit in first:
+        if units and size + len(unit.text) > PREVIEW_CHARS:
+            break
+        units.append(replace(unit, index=len(units), text=_first_sentences(unit.text, PREVIEW_CHARS)))
+        size += len(units[-1].text)
+    target = output or default_output(name)
+    _check_target(target)
+    return _say_units(units, name, config, target)
+
+
+def _first_sentences(text: str, limit: int) -> str:
+    """Whole sentences from the start of `text`, as many as fit in `limit` characters (at least one)."""
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    out = sentences[0]
+    for sentence in sentences[1:]:
+        if len(out) + 1 + len(sentence) > limit:
+            break
+        out += " " + sentence
+    return out
+
+
+def _say_units(units: Sequence[Unit], name: str, config: Config, target: Path) -> Said:
+    """Synthesize `units` (indexed from 0) in fresh workers, level them and write the WAV."""
+    from podrender.audio.loudness import level
+    from podrender.runner.pool import Task, run_tasks
+    from podrender.runner.zygote import turn_timeout
 
     pieces: dict[int, Pcm] = {}
 

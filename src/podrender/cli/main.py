@@ -229,21 +229,36 @@ def inspect(
 
 
 @cli.command("say")
-@click.argument("text")
-@click.option("--speaker", help="Who says it: a speaker or alias in voices.yaml (default: the narrator).")
+@click.argument("text", required=False)
+@click.option("--speaker", help="Who says it: a speaker or alias (default: the narrator).")
+@click.option(
+    "--script", "script_path", type=click.Path(path_type=Path, dir_okay=False),
+    help="Speak SPEAKER's first line of this script, in the voice a render of it gives them (no TEXT).",
+)  # fmt: skip
 @voices_option
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
     help="WAV file to write (default: output/say-<speaker>.wav).",
 )  # fmt: skip
-def say_command(text: str, speaker: str | None, voices: Path | None, output: Path | None) -> None:
-    """Say TEXT in a speaker's voice and write it to a WAV file (a preview of one line)."""
-    from podrender import say
+def say_command(
+    text: str | None, speaker: str | None, script_path: Path | None, voices: Path | None, output: Path | None
+) -> None:
+    """Say TEXT in a speaker's voice and write it to a WAV file (a preview of one line).
 
+    With --script, hear a cast before rendering: `podrender say --script talk.txt --speaker Maya`."""
+    from podrender import say, say_from_script
+
+    if (text is None) == (script_path is None):
+        raise click.UsageError("give either TEXT or --script FILE (with --speaker)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         config = _config(voices)
-        said = say(text, speaker if speaker is not None else config.narrator, config, output)
+        who = speaker if speaker is not None else config.narrator
+        if script_path is not None:
+            said = say_from_script(_read(script_path), who, config, output, source=str(script_path))
+        else:
+            assert text is not None
+            said = say(text, who, config, output)
     except PodrenderError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
