@@ -165,6 +165,10 @@ def test_a_downloaded_english_pack_adds_its_voices(tmp_path: Path, monkeypatch: 
     with (folder / "voices-v1.0.bin").open("wb") as f:  # a file object: np.savez would add ".npz" to a name
         np.savez(f, af_test=shipped["jf_alpha"], am_test=shipped["jm_kumo"])
     assert zipfile.is_zipfile(folder / "voices-v1.0.bin")
+    from podrender.engines.download import KOKORO_FILE
+    from podrender.engines.kokoro_engine import ENGLISH_PACK
+
+    assert ENGLISH_PACK == KOKORO_FILE  # where the engine looks is where the download puts it
     monkeypatch.setenv("PODRENDER_DATA_DIR", str(tmp_path / "data"))
     from podrender.engines import kokoro_engine
 
