@@ -125,7 +125,7 @@ def test_a_bare_cast_hears_names_and_keeps_everyone_apart() -> None:
     prepared = prepare(text, config)
     roles = {r.name: r for r in (prepared.cast.narrator, *prepared.cast.roles)}
     assert roles["Sasha"].gender == "Male" and roles["Sayak"].gender == "Male"
-    assert roles["Sasha"].heard_as == "male: Alexander"
+    assert (roles["Sasha"].heard_as or "").startswith("male: Alexander")
     heard = list(roles.values())
     for i, a in enumerate(heard):
         for b in heard[i + 1 :]:

@@ -43,6 +43,7 @@ def espeak() -> Catalog:
         (["DR. FAUCI"], "Dr. Anthony Fauci joined us.", "Male", "male: Anthony Fauci"),
         (["THE PRESIDENT"], "Thank you, Mr. President.", "Male", 'male: addressed "Mr. President"'),
         (["Rachel White"], "", "Female", "female: Rachel White"),
+        (["Sasha"], "An interview with Alexander (Sasha) Rush", "Male", "male: Alexander (Sasha)"),
     ],
 )
 def test_plain_genders_are_heard(names: list[str], text: str, gender: str, why: str) -> None:

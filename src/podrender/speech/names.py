@@ -115,11 +115,13 @@ def _addressed(title: str, text: str) -> list[tuple[str, str]]:
 
 
 def _from_text(surname: str, text: str, table: dict[str, float]) -> list[tuple[str, str]]:
-    """Votes from the text: "Ms. Smith" (an honorific before the name) or "John Smith" (a first name before it)."""
+    """Votes from the text: "Ms. Smith" (an honorific before the name), "John Smith" (a first name before it)
+    or "Alexander (Sasha)" (a nickname in brackets after the first name)."""
     if len(surname) < 2:
         return []
     out: list[tuple[str, str]] = []
-    pattern = re.compile(rf"\b([^\W\d_][\w'’]*)\.?\s+(?:[A-Z]\.\s+)?{re.escape(surname)}\b", re.IGNORECASE)
+    # "John Smith", "Ms. Holt", "John Q. Smith", and a nickname in brackets: "Alexander (Sasha) Rush"
+    pattern = re.compile(rf"\b([^\W\d_][\w'’]*)\.?\s+\(?(?:[A-Z]\.\s+)?{re.escape(surname)}\b", re.IGNORECASE)
     seen: set[str] = set()
     for m in pattern.finditer(text[:200_000]):
         before = m.group(1)
@@ -130,7 +132,8 @@ def _from_text(surname: str, text: str, table: dict[str, float]) -> list[tuple[s
         if key in HONORIFICS:
             out.append((HONORIFICS[key], f"{before}. {surname}" if len(before) <= 3 else f"{before} {surname}"))
         elif key not in TITLES and (gender := _by_first_name(before, table)):
-            out.append((gender, f"{before} {surname.capitalize() if surname.isupper() else surname}"))
+            shown = surname.capitalize() if surname.isupper() else surname
+            out.append((gender, f"{before} ({shown})" if "(" in m.group(0) else f"{before} {shown}"))
         if len(seen) >= 20:
             break
     return out
