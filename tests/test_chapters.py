@@ -46,25 +46,27 @@ def test_shorten_collapses_whitespace() -> None:
     assert shorten("  What   is\n soup? ") == "What is soup?"
 
 
-def test_shorten_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
+def test_shorten_cuts_at_a_phrase_boundary_without_an_ellipsis() -> None:
     text = "Why would anyone spend a whole weekend making stock from scratch when cubes exist?"
     out = shorten(text)
+    assert out == "Why would anyone spend a whole weekend making stock?"
     assert len(out) <= MAX_TITLE
-    assert out.endswith("…")
-    body = out[:-1]
-    assert text.startswith(body)
-    assert text[len(body)] == " "  # the cut is at a space, not inside a word
 
 
-def test_shorten_drops_trailing_punctuation_before_the_ellipsis() -> None:
+def test_shorten_keeps_whole_sentences_that_fit() -> None:
+    text = "Welcome to the show about kitchens. Today we cook soup with a chef who has opinions."
+    assert shorten(text) == "Welcome to the show about kitchens."
+
+
+def test_shorten_drops_trailing_punctuation_at_the_cut() -> None:
     out = shorten("alpha beta, gamma delta epsilon", limit=12)
-    assert out == "alpha beta…"
+    assert out == "alpha beta"
 
 
 def test_shorten_one_long_word_is_cut_hard() -> None:
+    # The only cut inside a word: a word longer than the limit has no whole-word form.
     out = shorten("y" * 100)
-    assert out == "y" * (MAX_TITLE - 1) + "…"
-    assert len(out) == MAX_TITLE
+    assert out == "y" * MAX_TITLE
 
 
 @pytest.mark.parametrize("limit", [5, 20, 37, 60])
@@ -109,7 +111,7 @@ def test_question_title_is_shortened() -> None:
     assert title is not None
     assert len(title) <= MAX_TITLE
     assert title.startswith("What what")
-    assert title.endswith("…")
+    assert title.endswith("what?")  # whole words, still a question, no ellipsis
 
 
 def test_question_title_keeps_abbreviations_inside_the_sentence() -> None:
@@ -187,7 +189,8 @@ def test_long_marker_titles_are_shortened() -> None:
     script = parse("Ann: Hi.\n\n## " + "very " * 20 + "long\nBen: Yo.")
     (chapter,) = build_chapters(script, "Ann", "marker")
     assert len(chapter.title) <= MAX_TITLE
-    assert chapter.title.endswith("…")
+    assert chapter.title.startswith("very very")
+    assert chapter.title.endswith("very")  # whole words, no ellipsis
 
 
 @pytest.mark.parametrize("policy", ["host", "turn", "marker"])
