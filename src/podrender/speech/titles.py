@@ -60,6 +60,8 @@ _START_BY = re.compile(
     r"(?:(?:telling|giving) (?:us|me) (?:(?:a (?:little )?bit )?about )?)?",
     _I,
 )
+_TOPIC_VERB = re.compile(r"\b(?:explain|describe|walk (?:us|me) through|elaborate on)$", _I)
+_TOPIC_NOUN = re.compile(r"^(?:the|your|a|an|this|that|these|those|our|his|her|their|some)\b", _I)
 _ABOUT = re.compile(r"^(?:about|regarding|on)\s+", _I)
 _CLAUSE = re.compile(rf"^(?:{_WH}|whether|if)\b", _I)
 # "introducing yourself — what are you working on?": the part after a dash or colon, when it is a question.
@@ -88,23 +90,37 @@ _FILLERS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ..
      lambda m: m.group(0) if m.group("prev").lower() in _DETERMINER_BEFORE_KIND else m.group("prev")),
     (re.compile(r"\s+\ba (?:little )?bit\b(?!\s+of\b)|\s+\ba little\b(?=\s+(?:about|more)\b)", _I), ""),
     (re.compile(r",?\s+\b(?:at all|in general|in particular)\b", _I), ""),
+    (re.compile(r",?\s+\b(?:for|to|with) (?:our|the|your) (?:listeners|audience|viewers|readers)\b", _I), ""),
     (re.compile(r"(?<=\w)\s+(?:do you think|would you say)\b,?", _I), ""),
     (re.compile(r"\bthe (?:world|field|area|realm|domain|space) of\s+", _I), ""),
     (re.compile(r"\b(?:is|are|am) going to\b", _I), "will"),
 )  # fmt: skip
 
 # Where a title may end: before a clause or a trailing preposition phrase.
-_BOUNDARY = re.compile(
+# Where a title may end: before a clause or before a preposition phrase.
+_CLAUSE_BOUNDARY = re.compile(
     r",\s|;\s|\s[—–-]\s|\s\((?=[^)]*\)?)|\s(?=(?:and|or|but|that|which|who|because|since|so that|for example|"
-    r"for instance|e\.g\.|such as|when|while|where|whereas|if|although|though|about|for|from|in|on|at|with|"
-    r"into|during|over|after|before|through|across|between|without|within|like|under|among|beyond|toward|"
-    r"towards|via|by|versus|vs\.|compared)\b)",
+    r"for instance|e\.g\.|such as|when|while|where|whereas|if|although|though|what|how|why|whether)\b)",
+    _I,
+)
+_PREPOSITION_BOUNDARY = re.compile(
+    r"\s(?=(?:about|for|from|in|on|at|with|into|during|over|after|before|through|across|between|without|within|"
+    r"under|among|beyond|toward|towards|via|by|versus|vs\.|compared)\b)",
+    _I,
+)
+_INFINITIVE_BEFORE = re.compile(r"\bto\s+\w+$", _I)
+_OPEN_CLAUSE_BEFORE = re.compile(r"\s(?:what|which|who|how|whether|where|why)(?:\s+\S+){0,2}$", _I)
+_LIST_AFTER = re.compile(r"^(?:,\s*[^,]{1,40},|,?\s*(?:and|or)\s+[^,]{1,40},)", _I)
+_BETWEEN_BEFORE = re.compile(r"\bbetween(?:\s+\S+){1,3}$", _I)
+# A fronted clause before the question: "When you were writing the book, how did you choose ...?"
+_FRONTED = re.compile(
+    rf"^(?:when|while|if|since|as|after|before|now that|given that|once|because|being)\b[^,]*,\s+(?={_WH}|{_AUX}\b)",
     _I,
 )
 # Words a whole phrase does not end with.
 _DANGLING = _words(
     "a an the of to and or but nor so than as your my our their its his her this that these those which who "
-    "whom whose with for in on at by from about into like is are was were be been do does did has have "
+    "whom whose with for in on at by from about into is are was were be been do does did has have "
     "had will would can could should when while if because very such"
 )
 _TRIM = " ,;:—–-([\"'“‘"
@@ -128,6 +144,26 @@ def _trim_dangling(text: str) -> str:
     return " ".join(words).rstrip(_TRIM)
 
 
+def _cuts(body: str) -> list[int]:
+    """Positions where `body` may be cut and leave a whole phrase: clause boundaries that do not break a
+    list ("teaching, research, and ...") or a "between X and Y", and before preposition phrases, except
+    right after an infinitive, whose verb may need them ("want to get | into robotics"), or inside a
+    clause that has not reached its verb yet ("change what your lab | at MIT could try")."""
+    cuts = []
+    for m in _CLAUSE_BOUNDARY.finditer(body):
+        head, rest = body[: m.start()], body[m.start() :]
+        if _LIST_AFTER.match(rest) or _BETWEEN_BEFORE.search(head):
+            continue
+        if "," in head and len(head.rsplit(",", 1)[1].split()) <= 3:
+            continue  # a short fragment after a comma is the start of a list or an aside
+        cuts.append(m.start())
+    for m in _PREPOSITION_BOUNDARY.finditer(body):
+        head = body[: m.start()]
+        if not _INFINITIVE_BEFORE.search(head) and not _OPEN_CLAUSE_BEFORE.search(head):
+            cuts.append(m.start())
+    return cuts
+
+
 def fit(text: str, limit: int = MAX_TITLE, end: str = "") -> str:
     """`text` (ending in `end`) in at most `limit` characters, cut at the latest phrase boundary that fits.
 
@@ -142,8 +178,8 @@ def fit(text: str, limit: int = MAX_TITLE, end: str = "") -> str:
         return body + end
     room = limit - len(end)
     best = ""
-    for m in _BOUNDARY.finditer(body):
-        candidate = _trim_dangling(body[: m.start()])
+    for position in _cuts(body):
+        candidate = _trim_dangling(body[:position])
         if len(best) < len(candidate) <= room and len(candidate.split()) >= 2:
             best = candidate
     if best:
@@ -203,7 +239,11 @@ def _direct(clause: str) -> tuple[str, bool]:
     if _DIRECT.search(clause):
         return clause, True
     m = _INVERT.match(clause)
-    if m:
+    participle = re.match(r"\s*(\w+)", clause[m.end() :]) if m else None
+    if m and not (  # "whether you have any advice": "have" is the verb here, so it takes "do" below
+        m["aux"].lower() in ("have", "has", "had")
+        and not (participle and (participle[1].lower().endswith(("ed", "en")) or participle[1].lower() in _PAST))
+    ):
         wh = "" if m["wh"].lower() in ("whether", "if") else m["wh"] + " "
         return f"{wh}{m['aux']} {m['subj']} {clause[m.end():]}".strip(), True
     m = _DO_SUPPORT.match(clause)
@@ -214,23 +254,27 @@ def _direct(clause: str) -> tuple[str, bool]:
 
 
 def _unwrap(text: str) -> tuple[str, bool]:
-    """The question without a request lead-in; (text, is_question)."""
-    is_question = True
+    """The question without a request lead-in; (text, is_question). A lead-in followed by "about X", or an
+    "explain"/"describe" followed by "the X", "your X", ... leaves a topic: "X", "The X", "Your X"."""
     m = _START_BY.match(text)
-    if m and len(text[m.end() :].split()) >= 1:
-        rest = _ABOUT.sub("", text[m.end() :])
-        return rest.rstrip(" ?.!"), False
+    if m and text[m.end() :].strip(" ?.!"):
+        return _ABOUT.sub("", text[m.end() :]).rstrip(" ?.!"), False
     m = _REQUEST.match(text)
-    if m:
-        rest = text[m.end() :]
-        if _ABOUT.match(rest) and len(rest.split()) >= 2:
-            rest = _ABOUT.sub("", rest)
-            return _direct(rest) if _CLAUSE.match(rest) else (rest.rstrip(" ?.!"), False)
-        if _CLAUSE.match(rest) and len(rest.split()) >= 2:
-            return _direct(rest)
-        if re.match(rf"^{_AUX}\s+{_PRONOUN}\b", rest, _I):
-            return rest, True
-    return text, is_question
+    if not m:
+        return text, True
+    rest = text[m.end() :]
+    if _ABOUT.match(rest) and len(rest.split()) >= 2:
+        rest = _ABOUT.sub("", rest)
+        return _direct(rest) if _CLAUSE.match(rest) else (rest.rstrip(" ?.!"), False)
+    if _CLAUSE.match(rest) and len(rest.split()) >= 2:
+        direct, is_question = _direct(rest)
+        again = _REQUEST.match(direct) if is_question else None
+        return _unwrap(direct) if again and again.end() < len(direct) else (direct, is_question)
+    if _TOPIC_VERB.search(m.group().rstrip(" ,:")) and _TOPIC_NOUN.match(rest) and len(rest.split()) >= 2:
+        return rest.rstrip(" ?.!"), False
+    if re.match(rf"^{_AUX}\s+{_PRONOUN}\b", rest, _I):
+        return rest, True
+    return text, True
 
 
 def title_from_question(sentence: str, limit: int = MAX_TITLE) -> str | None:
@@ -246,6 +290,8 @@ def title_from_question(sentence: str, limit: int = MAX_TITLE) -> str | None:
         return None
     end = "?" if is_question else ""
     body = text.rstrip(" ?.!") if is_question else text.rstrip(" ?.!,;:")
+    if len(body) + len(end) > limit and _FRONTED.match(body):
+        body = body[_FRONTED.match(body).end() :]  # type: ignore[union-attr]
     for pattern, replacement in _FILLERS:
         if len(body) + len(end) <= limit:
             break
