@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from podrender.input.formats.pause import strip_pauses
 from podrender.input.script import Script
 from podrender.speech.normalize import sentences
+from podrender.speech.titles import MAX_TITLE, shorten, title_from_question
 
-MAX_TITLE = 60
-_LEAD_IN = re.compile(
-    r"^(?:(?:so|sure|well|okay|ok|now|and|alright|right|great|yes|yeah)\s*[,!.]\s*|(?:so|and)\s+)", re.IGNORECASE
-)
+__all__ = ["MAX_TITLE", "ChapterPlan", "build_chapters", "question_title", "shorten"]
+
 _URL = re.compile(r"\(?\b(?:https?://|www\.)\S+\)?", re.IGNORECASE)
 
 
@@ -23,34 +21,16 @@ class ChapterPlan:
     """Index into Script.turns where the chapter begins."""
 
 
-def shorten(text: str, limit: int = MAX_TITLE) -> str:
-    """Cut at a word boundary so the result, with an ellipsis, is at most `limit` characters."""
-    text = " ".join(strip_pauses(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    if cut <= 0:
-        cut = limit - 1
-    return text[:cut].rstrip(" ,;:—–-") + "…"
-
-
 def question_title(text: str) -> str | None:
-    """A title from the first question in `text`, or None when it asks nothing."""
+    """A title from the first question in `text` (see speech/titles.py), or None when it asks nothing."""
     clean = _URL.sub("", text)
     for paragraph in clean.split("\n\n"):
         for sentence in sentences(paragraph):
             if not sentence.rstrip("\"')”’ ").endswith("?"):
                 continue
-            s = sentence
-            while True:
-                stripped = _LEAD_IN.sub("", s, count=1)
-                if stripped == s:
-                    break
-                s = stripped
-            s = s.strip()
-            if not s:
-                continue
-            return shorten(s[0].upper() + s[1:])
+            title = title_from_question(sentence)
+            if title:
+                return title
     return None
 
 
