@@ -26,41 +26,43 @@ GENDERS = {"female": "Female", "male": "Male"}
 LENGTH_SCALE_RANGE = (0.5, 2.0)
 
 
-#: Seconds one skip pattern may take on one line of a script. A pattern with nested repeats, such as
+#: Seconds one skip (or keep) pattern may take on one line of a script. A pattern with nested repeats, such as
 #: `(a+)+$`, can take longer than the age of the universe on a line of 40 a's; ordinary ones take microseconds.
 SKIP_TIMEOUT_S = 0.25
 
 
 @dataclass(frozen=True)
 class SkipRule:
-    """A `skip:` pattern of voices.yaml, run with a time bound (the `regex` module's timeout)."""
+    """A `skip:` (or `keep:`) pattern of voices.yaml, run with a time bound (the `regex` module's timeout)."""
 
     pattern: str
     compiled: Any = field(repr=False, compare=False)
     line: int = 0
     path: str | None = None
+    key: str = "skip"
+    """The voices.yaml key it was written under, for messages."""
 
     def search(self, text: str) -> bool:
         try:
             return self.compiled.search(text, timeout=SKIP_TIMEOUT_S) is not None
         except TimeoutError:
             raise ConfigError(
-                f"skip pattern {self.pattern!r} took more than {SKIP_TIMEOUT_S:g} s on one line of the script; "
+                f"{self.key} pattern {self.pattern!r} took more than {SKIP_TIMEOUT_S:g} s on one line of the script; "
                 "simplify it (nested repeats such as (a+)+ can run for ever)",
                 path=self.path, line=self.line,
             ) from None
 
 
-def skip_rule(pattern: str, line: int = 0, path: str | None = None) -> SkipRule:
-    """Compile a skip pattern (Python `re` syntax), or raise ConfigError naming it."""
+def skip_rule(pattern: str, line: int = 0, path: str | None = None, key: str = "skip") -> SkipRule:
+    """Compile a skip (or keep) pattern (Python `re` syntax), or raise ConfigError naming it."""
     import regex
 
     try:
         compiled = regex.compile(pattern, flags=regex.VERSION0)
     except (regex.error, RecursionError, OverflowError, ValueError) as exc:
-        message = f"skip pattern {pattern!r} is not a valid regular expression ({exc})"
+        message = f"{key} pattern {pattern!r} is not a valid regular expression ({exc})"
         raise ConfigError(message, path=path, line=line) from None
-    return SkipRule(pattern, compiled, line, path)
+    return SkipRule(pattern, compiled, line, path, key)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Config:
     fallback_voices: tuple[tuple[str, int], ...] = ()
     """(voice, line) pairs."""
     skip: tuple[SkipRule, ...] = ()
+    keep: tuple[SkipRule, ...] = ()
+    """Lines matching these are spoken even when they look like page chrome (podrender.input.boilerplate)."""
     pronounce: tuple[tuple[str, str], ...] = ()
     episode: Episode = field(default_factory=Episode)
     audio: AudioSettings = field(default_factory=AudioSettings)
@@ -162,6 +166,7 @@ _TOP_KEYS = (
     "speakers",
     "fallback_voices",
     "skip",
+    "keep",
     "pronounce",
     "pronounce_files",
     "episode",
@@ -369,6 +374,8 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             values["fallback_voices"] = tuple(r.strings(node, "fallback_voices"))
         elif key == "skip":
             values["skip"] = tuple(skip_rule(pattern, line, path) for pattern, line in r.strings(node, "skip"))
+        elif key == "keep":
+            values["keep"] = tuple(skip_rule(pattern, line, path, "keep") for pattern, line in r.strings(node, "keep"))
         elif key == "pronounce":
             values["pronounce"] = r.table(node, "pronounce")
         elif key == "pronounce_files":

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from podrender.config import SpeakerConfig
 from podrender.errors import ScriptError
+from podrender.input.boilerplate import page_chrome
 
 #: A label is 1-4 words and at most this many characters before the colon.
 MAX_LABEL_CHARS = 40
@@ -125,6 +126,9 @@ class ParseOptions:
     """`Q`/`A` labels -> the speaker they stand for (every format but plain)."""
     stage_directions: str = "narrator"
     """Stage directions and scene headings of plays: read by the `narrator`, or `skip`ped."""
+    keep: Sequence[SkipPattern] = ()
+    """Lines matching any of these are spoken even when they look like page chrome
+    (podrender.input.boilerplate; plain transcripts)."""
 
 
 @dataclass
@@ -158,29 +162,87 @@ def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+#: In a paragraph of several lines, chrome lines are left out one by one only when no line is longer than
+#: this (a pasted list of page bits: name, Follow, 5 min read, a date); a hard-wrapped paragraph of prose
+#: loses a line only when every line of it is chrome.
+MAX_LIST_LINE_CHARS = 60
+
+
+def _chrome_lines(rows: Sequence[tuple[int, str]], options: ParseOptions, known: Mapping[str, str]) -> dict[int, str]:
+    """Line number -> why it is page chrome, for lines outside a speaker's paragraph (narration, or a
+    paragraph inside a turn that is nothing but chrome). A labeled line is a speaker's unless its label is
+    no known speaker, is used for nothing but chrome, and the whole line is chrome (`GitHub: https://...`)."""
+    content = [(number, line) for number, line in rows if line]
+    reasons = page_chrome([line for _, line in content])
+    labels = {number: match_label(line, known) for number, line in content}
+    speech_labels = {
+        found[0].casefold() for (number, _), reason in zip(content, reasons, strict=True)
+        if (found := labels[number]) is not None and reason is None
+    }  # fmt: skip
+    verdict: dict[int, str] = {}
+    for (number, line), reason in zip(content, reasons, strict=True):
+        found = labels[number]
+        if reason is None or _MARKER.match(line) or _PAUSE_ONLY.match(line):
+            continue
+        if found is not None and (found[0].casefold() in known or found[0].casefold() in speech_labels):
+            continue
+        if any(p.search(line) for p in options.keep):
+            continue
+        verdict[number] = reason
+
+    chrome: dict[int, str] = {}
+    run: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        found = [number for number, _ in run if number in verdict]
+        listed = len(run) > 1 and all(len(line) <= MAX_LIST_LINE_CHARS for _, line in run)
+        if found and (len(found) == len(run) or listed):
+            chrome.update((number, verdict[number]) for number in found)
+        run.clear()
+
+    in_turn = False
+    for number, line in rows:
+        if not line or _MARKER.match(line) or _PAUSE_ONLY.match(line):
+            flush()
+            in_turn = False
+        elif labels[number] is not None and number not in verdict:
+            flush()
+            in_turn = True
+        elif labels[number] is not None or not in_turn:
+            in_turn = False  # a chrome line with a label ends the speaker's paragraph
+            run.append((number, line))
+    flush()
+    return chrome
+
+
 def parse(text: str, options: ParseOptions | None = None) -> Script:
     """Parse transcript text. Raises ScriptError (with a line number) when nothing is left to say."""
     options = options or ParseOptions()
     known = {k.casefold(): v for k, v in options.aliases.items()}
     skipped: list[Skipped] = []
 
-    # 1. Blocks of non-blank lines, with skip rules applied line by line.
-    blocks: list[list[tuple[int, str]]] = []
-    current: list[tuple[int, str]] = []
+    # 1. Blocks of non-blank lines, with skip rules applied line by line, then page chrome left out.
+    rows: list[tuple[int, str]] = []
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip().replace("\u00a0", " ")
         if line.startswith("\ufeff"):
             line = line[1:].strip()
+        rule = next((p for p in options.skip if p.search(line)), None) if line else None
+        if rule is not None:
+            skipped.append(Skipped(number, line, f"skip rule {rule.pattern!r}"))
+            continue
+        rows.append((number, line))
+    chrome = _chrome_lines(rows, options, known)
+    skipped.extend(Skipped(number, line, chrome[number]) for number, line in rows if number in chrome)
+    blocks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for number, line in rows:
         if not line:
             if current:
                 blocks.append(current)
                 current = []
-            continue
-        rule = next((p for p in options.skip if p.search(line)), None)
-        if rule is not None:
-            skipped.append(Skipped(number, line, f"skip rule {rule.pattern!r}"))
-            continue
-        current.append((number, line))
+        elif number not in chrome:
+            current.append((number, line))
     if current:
         blocks.append(current)
 

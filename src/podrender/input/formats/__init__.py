@@ -148,9 +148,11 @@ def detect(text: str, name: str = "script", options: ParseOptions | None = None)
 
 
 def parse_options(config: Config) -> ParseOptions:
-    """What the parsers need from voices.yaml: aliases, skip rules, Q/A speakers, stage directions."""
+    """What the parsers need from voices.yaml: aliases, skip and keep rules, Q/A speakers, stage directions."""
     qa = {"Q": config.host or "Host", "A": "Guest", **dict(config.qa)}
-    return ParseOptions(aliases=config.aliases(), skip=config.skip, qa=qa, stage_directions=config.stage_directions)
+    return ParseOptions(
+        aliases=config.aliases(), skip=config.skip, qa=qa, stage_directions=config.stage_directions, keep=config.keep
+    )
 
 
 def parse_script(text: str, options: ParseOptions, *, name: str = "script", input_format: str | None = None) -> Script:
