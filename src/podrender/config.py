@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
-from podrender.audio.settings import AudioSettings
+from podrender.audio.settings import AudioSettings, MusicFile, MusicSettings
 from podrender.errors import ConfigError
 from podrender.input.source import TooBig, read_limited
 from podrender.yamlnodes import Loader, compose, did_you_mean
@@ -93,6 +93,9 @@ class SpeakerConfig:
     gender: str | None = None
     """'Female' or 'Male' (voices.yaml `gender: female|male`): the gender of voice a fallback gives the
     speaker, overriding what their name suggests (podrender.speech.names)."""
+    pan: float | None = None
+    """Where the speaker sits in a stereo episode: -1 left .. 0 centre .. 1 right (default: the seating
+    of podrender.output.mix)."""
     line: int = 0
     voice_line: int = 0
     engine_line: int = 0
@@ -140,6 +143,8 @@ class Config:
     """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
     stage_directions: str = "narrator"
     """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
+    music: MusicSettings = field(default_factory=MusicSettings)
+    """Intro, bed and outro music (docs/music.md)."""
 
     def speaker(self, name: str) -> SpeakerConfig | None:
         """The entry for a canonical speaker name, matched case-insensitively."""
@@ -173,14 +178,25 @@ _TOP_KEYS = (
     "audio",
     "qa",
     "stage_directions",
+    "music",
 )
 STAGE_DIRECTIONS = ("narrator", "skip")
 _SPEAKER_KEYS = (
     "voice", "rate", "pitch", "volume", "aliases", "pronounce", "engine", "model", "speaker_id", "speaker",
-    "length_scale", "gender", "pronounce_files",
+    "length_scale", "gender", "pronounce_files", "pan",
 )  # fmt: skip
 _EPISODE_KEYS = ("title", "artist", "album", "year", "description", "cover")
 _AUDIO_KEYS = ("sample_rate", "channels", "bitrate", "loudness", "true_peak")
+_MUSIC_FILES = ("intro", "bed", "outro")
+#: voices.yaml `music:` numbers: (lowest, highest, type).
+_MUSIC_NUMBERS: dict[str, tuple[float, float, Callable[[Any], Any]]] = {
+    "duck_db": (0.0, 60.0, float),
+    "music_db": (-40.0, 0.0, float),
+    "bed_db": (-60.0, 0.0, float),
+    "fade_ms": (0, 30_000, int),
+    "attack_ms": (10, 5_000, int),
+    "release_ms": (10, 10_000, int),
+}
 
 
 class _Reader:
@@ -386,6 +402,8 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             values["audio"], values["audio_line"] = _audio(r, node), node.start_mark.line + 1
         elif key == "qa":
             values["qa"] = _qa(r, node)
+        elif key == "music":
+            values["music"] = _music(r, node, base_dir, allow_files)
         elif key == "stage_directions":
             setting = r.string(node, "stage_directions")
             if setting not in STAGE_DIRECTIONS:
@@ -439,6 +457,8 @@ def _speaker(
             if said.casefold() not in GENDERS:
                 raise r.fail(vnode, f"{where}: gender must be female or male, not '{said}'")
             fields["gender"] = GENDERS[said.casefold()]
+        elif key == "pan":
+            fields["pan"] = r.number(vnode, f"{where}: pan", float, -1.0, 1.0)
     fields["pronounce"] = _merge(fields.pop("pronounce_files", ()), fields.get("pronounce", ()))
     return SpeakerConfig(**fields)
 
@@ -518,6 +538,49 @@ def _audio(r: _Reader, node: yaml.Node) -> AudioSettings:
     settings = AudioSettings(**fields)
     settings.check("audio", r.path, node.start_mark.line + 1)
     return settings
+
+
+def _music(r: _Reader, node: yaml.Node, base_dir: Path | None, allow_files: bool) -> MusicSettings:
+    """`music:`: the intro, bed and outro files (checked to exist here, decoded when a render starts) and
+    the mix's levels and times."""
+    fields: dict[str, Any] = {}
+    for key, vnode in r.mapping(node, "music", (*_MUSIC_FILES, *_MUSIC_NUMBERS)):
+        if key in _MUSIC_FILES:
+            value = r.string(vnode, f"music: {key}", allow_none=True)
+            if value is None:
+                continue
+            if not allow_files:
+                why = "voices.yaml from the web page cannot name files"
+                raise r.fail(vnode, f"music: {key} is not allowed here ({why})")
+            fields[key] = music_file(value, f"music: {key}", base_dir, r.path, vnode.start_mark.line + 1)
+        else:
+            lo, hi, kind = _MUSIC_NUMBERS[key]
+            fields[key] = r.number(vnode, f"music: {key}", kind, lo, hi)
+    return MusicSettings(**fields)
+
+
+def music_file(
+    name: str, where: str, base_dir: Path | None = None, source: str | None = None, line: int | None = None
+) -> MusicFile:
+    """A music file the user named, which must be a regular file (whether it is audio is found when it is
+    decoded); ConfigError naming `where` (and voices.yaml's line) otherwise."""
+    path = Path(name).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not name.strip() or not path.is_file():
+        why = "is empty" if not name.strip() else _not_a_file(path, "an audio file")
+        raise ConfigError(f"{where}: '{name}' {why}", path=source, line=line)
+    return MusicFile(path.absolute(), name, where, source, line)
+
+
+def with_music(config: Config, intro: str | None = None, bed: str | None = None, outro: str | None = None) -> Config:
+    """`config` with the music files given on the command line (`--intro` etc., relative to the current folder)
+    in place of voices.yaml's."""
+    given = {"intro": intro, "bed": bed, "outro": outro}
+    files: dict[str, Any] = {key: music_file(value, f"--{key}") for key, value in given.items() if value is not None}
+    if not files:
+        return config
+    return replace(config, music=replace(config.music, **files))
 
 
 def _qa(r: _Reader, node: yaml.Node) -> tuple[tuple[str, str], ...]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podrender.audio.encode import encoder_identity
 from podrender.cache import Cache, Facts, default_cache_dir
@@ -23,7 +23,7 @@ from podrender.errors import CacheError, OutputError, ScriptError
 from podrender.input.formats import parse_options, parse_script, with_script_voices
 from podrender.output.files import check_outputs, folder_lock, written_by_podrender
 from podrender.output.result import RenderResult
-from podrender.output.timeline import build_timeline
+from podrender.output.timeline import Timeline, build_timeline
 from podrender.runner.warm import collect_again, load_writers
 from podrender.runner.zygote import Order, Zygote, missing_tasks, take_early
 from podrender.speech.cast import build_cast
@@ -31,6 +31,9 @@ from podrender.speech.chapters import build_chapters
 from podrender.speech.memo import SpokenMemo
 from podrender.speech.plan import RenderPlan, Unit, make_plan
 from podrender.speech.prepared import Prepared
+
+if TYPE_CHECKING:
+    from podrender.audio.music import Tracks
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,12 @@ def render(
         outputs = [target, manifest_path, *extra.values()]
         _check_not_source(outputs, source)
         _check_outputs(outputs, manifest_path, force)
+        music = prepared.config.music
+        tracks = None
+        if music.any:  # before any speech is made: a bad music file is a mistake to report at once
+            from podrender.audio.music import load_tracks
+
+            tracks = load_tracks(music, plan.audio)
 
         early: dict[str, list[str]] = {}
 
@@ -212,6 +221,8 @@ def render(
         else:
             raise CacheError("the cache was emptied again and again while this render ran; render it again")
         timeline = build_timeline(plan, metas)
+        if music.any or plan.audio.channels == 2:
+            chunk_paths, timeline = _mixed(prepared, timeline, chunk_paths, tracks, Path(scratch))
         from podrender.output.assemble import build_tag
         from podrender.output.export import export_audio, lossy_bitrate
         from podrender.output.files import write_output
@@ -246,6 +257,25 @@ def render(
             cache.prune(keep={u.key for u in plan.units})
         misses = sum(not hit for hit in cached.values())
         return RenderResult(target, manifest_path, prepared, timeline, len(cached) - misses, misses, manifest, written)
+
+
+def _mixed(
+    prepared: Prepared, timeline: Timeline, chunks: list[Path], tracks: Tracks | None, scratch: Path
+) -> tuple[list[Path], Timeline]:
+    """The episode's stream with its music and stereo seats (podrender.output.mix), and its timeline."""
+    from podrender.audio.music import Tracks
+    from podrender.audio.synthesize import codec_gain
+    from podrender.output.mix import mix_episode, seating
+
+    config, plan = prepared.config, prepared.plan
+    speakers = list(dict.fromkeys(u.speaker for u in plan.units))
+    pans = {name: entry.pan if (entry := config.speaker(name)) else None for name in speakers}
+    seats = seating(speakers, prepared.cast.host, prepared.cast.narrator.name, pans)
+    mixed = mix_episode(
+        plan, timeline, chunks, tracks or Tracks(None, None, None), config.music, seats, scratch / "mixed.mp3",
+        codec_gain(plan.audio),
+    )  # fmt: skip
+    return [mixed.path], mixed.timeline
 
 
 def _chunks(

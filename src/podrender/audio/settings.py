@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from podrender.errors import ConfigError
 
@@ -48,3 +49,46 @@ class AudioSettings:
             raise ConfigError(f"{where}: loudness {self.loudness} LUFS is outside -40..-5", path=path, line=line)
         if not -20.0 <= self.true_peak <= 0.0:
             raise ConfigError(f"{where}: true_peak {self.true_peak} dBTP is outside -20..0", path=path, line=line)
+
+
+@dataclass(frozen=True)
+class MusicFile:
+    """One music file named in voices.yaml (`music: intro: ...`) or on the command line (`--intro`)."""
+
+    path: Path
+    """Absolute, or relative to the folder voices.yaml is in (already resolved by the reader)."""
+    name: str
+    """As the user wrote it, for messages."""
+    where: str
+    """What named it, for messages: `music: intro` or `--intro`."""
+    source: str | None = None
+    """The voices.yaml path that named it (None for a command-line flag)."""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class MusicSettings:
+    """Intro, bed and outro music and how they are mixed under the speech (docs/music.md)."""
+
+    intro: MusicFile | None = None
+    """Plays alone before the first turn, then fades out under it."""
+    bed: MusicFile | None = None
+    """Loops under the whole conversation, ducked under speech."""
+    outro: MusicFile | None = None
+    """Rises after the last turn and plays to its end."""
+    duck_db: float = 12.0
+    """How far the bed drops under speech, in dB (0: no ducking)."""
+    music_db: float = -4.0
+    """Loudness of the intro and outro against the episode's target, in LU."""
+    bed_db: float = -14.0
+    """Loudness of the bed against the episode's target before ducking, in LU."""
+    fade_ms: int = 3000
+    """How long the intro fades out under the first words, the outro fades in and the bed fades in and out."""
+    attack_ms: int = 250
+    """How long the bed takes to drop before speech starts."""
+    release_ms: int = 900
+    """How long the bed takes to come back after speech ends; pauses shorter than attack + release stay ducked."""
+
+    @property
+    def any(self) -> bool:
+        return self.intro is not None or self.bed is not None or self.outro is not None
