@@ -21,6 +21,7 @@ from podrender.runtime import ffmpeg
 
 with warnings.catch_warnings():  # pydub looks for ffmpeg on PATH when imported; podrender points it at its own
     warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)  # audioop, on Python 3.11-3.12
     from pydub import AudioSegment
 
 #: The longest music file of each kind, in seconds: a bed loops, an intro and an outro are short; longer

@@ -1,0 +1,203 @@
+"""Music: an intro, a ducked bed and an outro made of tones, speakers seated in stereo; checked by decoding the MP3
+with ffmpeg and looking at each tone's frequency band, the speech band, the channels and the loudness."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import DECODE_RATE, decode, ebur128
+
+from podrender import ConfigError, load_config, render
+from podrender.cli.main import cli
+from podrender.runtime import ffmpeg
+
+INTRO_HZ, BED_HZ, OUTRO_HZ = 1000, 2000, 3000
+INTRO_S, OUTRO_S = 6.0, 6.0
+
+SCRIPT = """Music Night
+
+Maya: Welcome to the show, Tom. How did the whole thing start for you?
+
+Tom: It started with a long commute and a pile of interviews I never had time to read.
+
+Maya: And what happened after that?
+
+Tom: I wrote a small tool that reads them aloud, and now I listen to them on the train every morning.
+"""
+
+VOICES = """speakers:
+  Maya: {{voice: en-us+f3}}
+  Tom: {{voice: en-us+m3{tom}}}
+host: Maya
+music:
+  intro: music/intro.wav
+  bed: music/bed.mp3
+  outro: music/outro.ogg
+  duck_db: {duck}
+"""
+
+
+def tone(path: Path, hz: int, seconds: float) -> None:
+    """A sine tone in whatever format the suffix says, made by ffmpeg (no binary fixtures)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [ffmpeg().path, "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency={hz}:duration={seconds}",
+         "-ar", "44100", str(path)],
+        check=True,
+    )  # fmt: skip
+
+
+def decode_stereo(path: Path) -> np.ndarray:
+    proc = subprocess.run(
+        [ffmpeg().path, "-v", "error", "-i", str(path), "-ac", "2", "-ar", str(DECODE_RATE), "-f", "s16le", "-"],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    return np.frombuffer(proc.stdout, dtype="<i2").reshape(-1, 2).astype(np.float64) / 32768.0
+
+
+def band_db(x: np.ndarray, hz: float, width: float = 4.0) -> float:
+    """Power (dB) of `x` within `width` Hz around `hz` (Hann-windowed FFT): one tone's share of the signal."""
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / DECODE_RATE)
+    return float(10 * np.log10(spectrum[np.abs(freqs - hz) <= width / 2].sum() / len(x) + 1e-20))
+
+
+def without_tones(x: np.ndarray) -> np.ndarray:
+    """`x` with the three music tones notched out: what remains is the speech."""
+    spectrum = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(len(x), 1 / DECODE_RATE)
+    for hz in (INTRO_HZ, BED_HZ, OUTRO_HZ):
+        spectrum[np.abs(freqs - hz) <= 40] = 0
+    return np.fft.irfft(spectrum, len(x))
+
+
+def span(ms_from: float, ms_to: float) -> slice:
+    return slice(int(ms_from * DECODE_RATE / 1000), int(ms_to * DECODE_RATE / 1000))
+
+
+def write_inputs(folder: Path, duck: float, tom: str = "") -> Path:
+    tone(folder / "music" / "intro.wav", INTRO_HZ, INTRO_S)
+    tone(folder / "music" / "bed.mp3", BED_HZ, 4.0)  # shorter than the talk: it loops
+    tone(folder / "music" / "outro.ogg", OUTRO_HZ, OUTRO_S)
+    (folder / "talk.txt").write_text(SCRIPT)
+    voices = folder / "voices.yaml"
+    voices.write_text(VOICES.format(duck=duck, tom=tom))
+    return voices
+
+
+@pytest.fixture(scope="module")
+def episodes(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The same talk mixed with duck_db 15 and 0, in stereo, from one set of cached chunks."""
+    folder = tmp_path_factory.mktemp("music")
+    cache = folder / "cache"
+    out: dict = {}
+    for duck in (15, 0):
+        config = load_config(write_inputs(folder, duck))
+        audio = dataclasses.replace(config.audio, channels=2)
+        result = render(SCRIPT, config, source="talk.txt", output=folder / f"duck{duck}.mp3", audio=audio,
+                        cache_dir=cache, sidecars=("vtt", "chapters"))  # fmt: skip
+        out[duck] = result
+    out["folder"], out["cache"] = folder, cache
+    return out
+
+
+def test_intro_tone_plays_alone_at_the_start_and_speech_follows(episodes: dict) -> None:
+    result = episodes[15]
+    x = decode(result.path)
+    head = x[span(100, 2500)]
+    assert band_db(head, INTRO_HZ) - band_db(head, BED_HZ) > 30
+    assert np.sqrt(np.mean(without_tones(head) ** 2)) < 1e-3  # nobody speaks over the intro's first seconds
+    first = result.manifest["turns"][0]
+    assert first["start_ms"] == pytest.approx(INTRO_S * 1000 - 3000, abs=40)  # the default 3 s fade under speech
+
+
+def test_outro_tone_at_the_end(episodes: dict) -> None:
+    result = episodes[15]
+    x = decode(result.path)
+    tail = x[-int(2.5 * DECODE_RATE) : -int(0.2 * DECODE_RATE)]
+    assert band_db(tail, OUTRO_HZ) - max(band_db(tail, INTRO_HZ), band_db(tail, BED_HZ)) > 20
+    last = result.manifest["turns"][-1]
+    assert result.manifest["duration_ms"] >= last["end_ms"] + OUTRO_S * 1000 - 100
+
+
+def test_bed_is_ducked_under_speech(episodes: dict) -> None:
+    """The bed's band under the words: at least 10 dB lower with duck_db 15 than with duck_db 0."""
+    levels = {}
+    for duck in (15, 0):
+        x = decode(episodes[duck].path)
+        turns = episodes[duck].manifest["turns"]
+        pieces = [x[span(t["start_ms"] + 300, t["end_ms"] - 100)] for t in turns]
+        levels[duck] = 10 * np.log10(np.mean([10 ** (band_db(p, BED_HZ) / 10) for p in pieces]))
+    assert levels[0] - levels[15] >= 10, levels
+
+
+def test_bed_loops_between_turns(episodes: dict) -> None:
+    """Between the turns and after the words the bed is heard (it loops past its 4 s)."""
+    result = episodes[0]
+    x = decode(result.path)
+    turns = result.manifest["turns"]
+    late = x[span(turns[-1]["start_ms"] + 300, turns[-1]["end_ms"] - 100)]
+    assert band_db(late, BED_HZ) > band_db(late, INTRO_HZ) + 10  # the bed, over what speech has near a tone
+
+
+def test_host_sits_left_and_guest_right(episodes: dict) -> None:
+    result = episodes[15]
+    lr = decode_stereo(result.path)
+    by_speaker: dict[str, list[float]] = {}
+    for turn in result.manifest["turns"]:
+        piece = lr[span(turn["start_ms"], turn["end_ms"])]
+        left, right = (np.mean(without_tones(piece[:, ch]) ** 2) for ch in (0, 1))
+        by_speaker.setdefault(turn["speaker"], []).append(10 * np.log10(left / right))
+    assert min(by_speaker["Maya"]) >= 3, by_speaker  # the host: left
+    assert max(by_speaker["Tom"]) <= -3, by_speaker  # the guest: right
+
+
+def test_loudness_with_music(episodes: dict) -> None:
+    for duck in (15, 0):
+        loudness, peak = ebur128(episodes[duck].path)
+        assert abs(loudness - -16.0) <= 1.0
+        assert peak <= -1.0
+        assert abs(episodes[duck].manifest["loudness"]["integrated_lufs"] - loudness) <= 0.5
+
+
+def test_chapters_and_cues_start_on_the_first_word(episodes: dict) -> None:
+    result = episodes[15]
+    speech = without_tones(decode(result.path))
+    step = int(0.005 * DECODE_RATE)
+    loud = np.sqrt(np.convolve(speech**2, np.ones(step) / step, mode="same")) > 0.01
+    chapters = result.manifest["chapters"]
+    assert len(chapters) >= 2
+    for chapter in chapters:
+        start = int(chapter["start_ms"] * DECODE_RATE / 1000)
+        assert not loud[start - int(0.2 * DECODE_RATE) : start].any(), chapter
+        onset = start + int(np.argmax(loud[start:]))
+        assert (onset - start) / DECODE_RATE < 0.075, chapter["title"]
+    # the sidecars carry the same, shifted times
+    sidecar = json.loads(result.sidecars["chapters"].read_text())
+    assert [c["startTime"] for c in sidecar["chapters"]] == [c["start_ms"] / 1000 for c in chapters]
+    vtt = result.sidecars["vtt"].read_text()
+    first = result.manifest["turns"][0]["start_ms"]
+    assert f"00:00:0{first // 1000}.{first % 1000:03d} -->" in vtt
+
+
+def test_explicit_pan_and_an_edit_remakes_one_unit(episodes: dict) -> None:
+    """pan: in voices.yaml moves a speaker; changing one turn re-makes one chunk, the mix is made again."""
+    folder, cache = episodes["folder"], episodes["cache"]
+    config = load_config(write_inputs(folder, 15, tom=", pan: -0.8"))
+    edited = SCRIPT.replace("every morning", "every evening")
+    audio = dataclasses.replace(config.audio, channels=2)
+    result = render(edited, config, source="talk.txt", output=folder / "edited.mp3", audio=audio, cache_dir=cache,
+                    sidecars=())  # fmt: skip
+    assert result.misses == 1 and result.hits == len(result.prepared.plan.units) - 1
+    lr = decode_stereo(result.path)
+    tom = [t for t in result.manifest["turns"] if t["speaker"] == "Tom"]
+    for turn in tom:
+        piece = lr[span(turn["start_ms"], turn["end_ms"])]
+        left, right = (np.mean(without_tones(piece[:, ch]) ** 2) for ch in (0, 1))
+        assert 10 * np.log10(left / right) >= 6  # -0.8: well left
