@@ -201,3 +201,65 @@ def test_explicit_pan_and_an_edit_remakes_one_unit(episodes: dict) -> None:
         piece = lr[span(turn["start_ms"], turn["end_ms"])]
         left, right = (np.mean(without_tones(piece[:, ch]) ** 2) for ch in (0, 1))
         assert 10 * np.log10(left / right) >= 6  # -0.8: well left
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("music:\n  intro: nowhere.wav\n", "v.yaml line 2: music: intro: 'nowhere.wav' does not exist"),
+        ("music:\n  bed: music\n", "v.yaml line 2: music: bed: 'music' is a folder, not an audio file"),
+        ("music:\n  duck_db: -6\n", "v.yaml line 2: music: duck_db must be between 0 and 60, not -6"),
+        ("music:\n  outro: [a, b]\n", "v.yaml line 2: music: outro must be a single value, not a list or mapping"),
+        ("speakers:\n  Tom: {pan: left}\n", "v.yaml line 2: speaker 'Tom': pan must be a number, not 'left'"),
+    ],
+)
+def test_music_mistakes_in_voices_yaml_name_the_line(tmp_path: Path, yaml_text: str, message: str) -> None:
+    (tmp_path / "music").mkdir()
+    (tmp_path / "v.yaml").write_text(yaml_text)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "v.yaml")
+    assert str(info.value) == str(tmp_path / "v.yaml").replace("v.yaml", "") + message
+
+
+def test_music_that_is_not_audio_fails_before_any_speech_with_one_line(tmp_path: Path, cache_dir: Path) -> None:
+    """A file ffmpeg cannot read: one `Error:` line with voices.yaml's line, exit 1, nothing written."""
+    (tmp_path / "talk.txt").write_text(SCRIPT)
+    (tmp_path / "notes.mp3").write_text("these are not sounds\n")
+    (tmp_path / "v.yaml").write_text("speakers:\n  Tom: {voice: en-us+m3}\nmusic:\n  bed: notes.mp3\n")
+    out = tmp_path / "out" / "ep.mp3"
+    runner = CliRunner()
+    args = ["render", str(tmp_path / "talk.txt"), "--voices", str(tmp_path / "v.yaml"), "-o", str(out),
+            "--cache-dir", str(cache_dir)]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    said = f"Error: {tmp_path / 'v.yaml'} line 4: music: bed: 'notes.mp3' is not audio ffmpeg can read"
+    assert result.output.strip() == said
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+    assert not cache_dir.exists() or not list(cache_dir.rglob("*.mp3"))  # no speech was made
+    # the flags: relative to the current folder, named in the message
+    result = runner.invoke(cli, [*args, "--intro", str(tmp_path / "missing.wav")])
+    said = f"Error: --intro: '{tmp_path / 'missing.wav'}' does not exist"
+    assert (result.exit_code, result.output.strip()) == (1, said)
+    result = runner.invoke(cli, [*args[:2], "-o", str(out), "--outro", str(tmp_path / "notes.mp3")])
+    assert (result.exit_code, result.output.strip()) == (
+        1, f"Error: --outro: '{tmp_path / 'notes.mp3'}' is not audio ffmpeg can read"
+    )  # fmt: skip
+
+
+def test_bed_flag_mixes_a_mono_episode(tmp_path: Path, cache_dir: Path) -> None:
+    """--bed alone, mono: the bed is under the talk from the first word, times are not moved, loudness holds."""
+    tone(tmp_path / "bed.flac", BED_HZ, 3.0)
+    (tmp_path / "talk.txt").write_text(SCRIPT)
+    out = tmp_path / "ep.mp3"
+    result = CliRunner().invoke(
+        cli, ["render", str(tmp_path / "talk.txt"), "-o", str(out), "--cache-dir", str(cache_dir), "-q",
+              "--bed", str(tmp_path / "bed.flac"), "--sidecars", "none"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["turns"][0]["start_ms"] == 0
+    x = decode(out)
+    first = manifest["turns"][0]
+    assert band_db(x[span(first["start_ms"] + 300, first["end_ms"])], BED_HZ) > -30  # there, under the words
+    loudness, peak = ebur128(out)
+    assert abs(loudness - -16.0) <= 1.0 and peak <= -1.0

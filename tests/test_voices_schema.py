@@ -33,6 +33,7 @@ def test_the_schema_names_exactly_the_keys_podrender_reads() -> None:
     assert set(props["episode"]["properties"]) == set(config_module._EPISODE_KEYS)
     assert set(props["audio"]["properties"]) == set(config_module._AUDIO_KEYS)
     assert props["chapters"]["enum"] == list(config_module.CHAPTER_POLICIES)
+    assert set(props["music"]["properties"]) == {*config_module._MUSIC_FILES, *config_module._MUSIC_NUMBERS}
     assert props["stage_directions"]["enum"] == list(config_module.STAGE_DIRECTIONS)
 
 
@@ -48,6 +49,7 @@ GOOD = [
     "episode: {title: Soup, artist: Me, year: 2024}\nqa: {Q: Host, A: Guest}\nstage_directions: skip\n",
     "host:\npause_ms: 300\nchapter_pause_ms: 900\nfallback_voices: [fake/mid]\n",
     "speakers:\n  Ann: {engine: piper, model: en_US-libritts_r-medium, speaker: 12}\n",  # speaker_id's other name
+    "speakers:\n  Ann: {pan: -0.5}\nmusic: {duck_db: 15, music_db: -6, bed_db: -20, fade_ms: 2000, release_ms: 500}\n",
 ]
 BAD = [
     "speakers:\n  Ann: {voice: fake/low, pich: 40}\n",  # unknown key
@@ -61,6 +63,10 @@ BAD = [
     "skip: 3\n",
     "qa: {C: Host}\n",
     "speakers:\n  Ann: {engine: piper, speaker: 1, speaker_id: 1}\n",  # one setting, given twice
+    "music: {duck_db: -3}\n",  # ducking raises nothing
+    "music: {fade_ms: 1.5}\n",
+    "music: {volume: 3}\n",
+    "speakers:\n  Ann: {pan: 1.5}\n",
 ]
 
 

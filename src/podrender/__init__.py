@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "SpeakerConfig": "podrender.config",
     "load_config": "podrender.config",
     "parse_config": "podrender.config",
+    "with_music": "podrender.config",
     "AudioSettings": "podrender.audio.settings",
     # errors
     "PodrenderError": "podrender.errors",
@@ -103,7 +104,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getattr__ loads them
     from podrender.audio.settings import AudioSettings
     from podrender.cache import Cache, default_cache_dir
-    from podrender.config import CHAPTER_POLICIES, Config, SpeakerConfig, load_config, parse_config
+    from podrender.config import CHAPTER_POLICIES, Config, SpeakerConfig, load_config, parse_config, with_music
     from podrender.doctor import run_checks
     from podrender.engines import engine_names, get_engine
     from podrender.engines import register as register_engine

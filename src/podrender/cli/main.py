@@ -117,6 +117,10 @@ voices_option = click.option(
     help="Files to write beside the episode: a comma-separated list of chapters (Podcasting 2.0 JSON), "
     "vtt, srt, notes (Markdown show notes); or all, or none.",
 )  # fmt: skip
+@click.option("--intro", metavar="FILE", help="Music played alone before the first turn, fading out under it "
+              "(any audio ffmpeg reads; replaces voices.yaml's music: intro).")  # fmt: skip
+@click.option("--bed", metavar="FILE", help="Music looped under the whole conversation, ducked under speech.")
+@click.option("--outro", metavar="FILE", help="Music rising after the last turn.")
 def render(
     script: Path,
     voices: Path | None,
@@ -134,16 +138,19 @@ def render(
     output_format: str | None,
     sidecars: tuple[str, ...] | None,
     force: bool,
+    intro: str | None,
+    bed: str | None,
+    outro: str | None,
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
     WebVTT and an SRT transcript and Markdown show notes."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bar: Any = None
     try:
-        from podrender import Progress, with_audio_overrides
+        from podrender import Progress, with_audio_overrides, with_music
         from podrender import render as do_render
 
-        config = _config(voices)
+        config = with_music(_config(voices), intro=intro, bed=bed, outro=outro)
         audio = with_audio_overrides(config.audio, bitrate=bitrate, sample_rate=sample_rate, channels=channels)
         text = _read(script)
         show_bar = not quiet and sys.stderr.isatty()
