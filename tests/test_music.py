@@ -263,3 +263,20 @@ def test_bed_flag_mixes_a_mono_episode(tmp_path: Path, cache_dir: Path) -> None:
     assert band_db(x[span(first["start_ms"] + 300, first["end_ms"])], BED_HZ) > -30  # there, under the words
     loudness, peak = ebur128(out)
     assert abs(loudness - -16.0) <= 1.0 and peak <= -1.0
+
+
+def test_a_looped_bed_has_no_seam(tmp_path: Path) -> None:
+    """A bed whose end does not meet its start (a tone cut mid-cycle) loops without a jump: its end is
+    crossfaded into its start."""
+    from podrender.audio.music import decode as decode_music
+    from podrender.audio.music import seamless
+    from podrender.audio.settings import AudioSettings, MusicFile
+
+    tone(tmp_path / "cut.wav", 330, 1.2345)  # 407.4 cycles: the loop point lands mid-cycle
+    segment = decode_music(MusicFile(tmp_path / "cut.wav", "cut.wav", "music: bed"), AudioSettings(), 10.0)
+    raw = np.frombuffer(segment.raw_data, dtype="<i2").astype(float)
+    body = np.frombuffer(seamless(segment).raw_data, dtype="<i2").astype(float)
+    typical = np.abs(np.diff(raw)).max()
+    assert abs(raw[0] - raw[-1]) > 3 * typical  # looped as it is, the seam jumps
+    twice = np.concatenate((body, body))
+    assert np.abs(np.diff(twice)).max() <= typical * 1.05  # looped after seamless(), it does not

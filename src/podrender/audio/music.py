@@ -121,7 +121,27 @@ def load_track(file: MusicFile, role: str, music: MusicSettings, audio: AudioSet
         segment = segment.fade_out(fade)  # under the first words
     elif role == "outro" and fade:
         segment = segment.fade_in(fade)  # rising after the last words
+    elif role == "bed":
+        segment = seamless(segment)
     return Track(role, segment, 10 ** ((level - measured) / 20))
+
+
+#: A bed's end is crossfaded into its start over this long, so its loop has no click.
+LOOP_CROSSFADE_MS = 100
+
+
+def seamless(segment: AudioSegment) -> AudioSegment:
+    """The segment shortened by LOOP_CROSSFADE_MS, its end faded into its start: played again and again it
+    has no seam (played once from the start it begins with the fading tail, which the bed's fade-in hides)."""
+    x = np.frombuffer(segment.raw_data, dtype="<i2").reshape(-1, segment.channels).astype(np.float32)
+    overlap = segment.frame_rate * LOOP_CROSSFADE_MS // 1000
+    if len(x) < 4 * overlap:
+        return segment
+    body = x[: len(x) - overlap].copy()
+    rise = np.linspace(0.0, 1.0, overlap, dtype=np.float32)[:, None]
+    body[:overlap] = x[:overlap] * rise + x[len(x) - overlap :] * (1 - rise)
+    data = np.clip(np.round(body), -32768, 32767).astype("<i2").tobytes()
+    return segment._spawn(data)
 
 
 def load_tracks(music: MusicSettings, audio: AudioSettings) -> Tracks:
