@@ -115,6 +115,10 @@ def test_intro_tone_plays_alone_at_the_start_and_speech_follows(episodes: dict) 
     assert np.sqrt(np.mean(without_tones(head) ** 2)) < 1e-3  # nobody speaks over the intro's first seconds
     first = result.manifest["turns"][0]
     assert first["start_ms"] == pytest.approx(INTRO_S * 1000 - 3000, abs=40)  # the default 3 s fade under speech
+    mix = result.manifest["mix"]
+    assert (mix["speech_starts_ms"], mix["intro"], mix["bed"], mix["outro"]) == (
+        first["start_ms"], "music/intro.wav", "music/bed.mp3", "music/outro.ogg"
+    )  # fmt: skip
 
 
 def test_outro_tone_at_the_end(episodes: dict) -> None:
@@ -156,6 +160,7 @@ def test_host_sits_left_and_guest_right(episodes: dict) -> None:
         by_speaker.setdefault(turn["speaker"], []).append(10 * np.log10(left / right))
     assert min(by_speaker["Maya"]) >= 3, by_speaker  # the host: left
     assert max(by_speaker["Tom"]) <= -3, by_speaker  # the guest: right
+    assert result.manifest["mix"]["seats"] == {"Narrator": 0.0, "Maya": -0.4, "Tom": 0.4}
 
 
 def test_loudness_with_music(episodes: dict) -> None:

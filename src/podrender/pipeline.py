@@ -221,8 +221,9 @@ def render(
         else:
             raise CacheError("the cache was emptied again and again while this render ran; render it again")
         timeline = build_timeline(plan, metas)
+        mix: dict[str, Any] | None = None
         if music.any or plan.audio.channels == 2:
-            chunk_paths, timeline = _mixed(prepared, timeline, chunk_paths, tracks, Path(scratch))
+            chunk_paths, timeline, mix = _mixed(prepared, timeline, chunk_paths, tracks, Path(scratch))
         from podrender.output.assemble import build_tag
         from podrender.output.export import export_audio, lossy_bitrate
         from podrender.output.files import write_output
@@ -232,6 +233,8 @@ def render(
         tag = build_tag(prepared.title, config.episode, timeline.chapters)
         cached = {u.index: u.key not in made for u in plan.units}
         manifest = build_manifest(prepared, timeline, cached, target)
+        if mix is not None:
+            manifest["mix"] = mix
         with folder_lock(target.parent):  # two renders of one episode: the audio, sidecars and manifest agree
             check_outputs(outputs, manifest_path, force=force)  # again: a file may have appeared meanwhile
             earlier = written_by_podrender(manifest_path)
@@ -261,8 +264,9 @@ def render(
 
 def _mixed(
     prepared: Prepared, timeline: Timeline, chunks: list[Path], tracks: Tracks | None, scratch: Path
-) -> tuple[list[Path], Timeline]:
-    """The episode's stream with its music and stereo seats (podrender.output.mix), and its timeline."""
+) -> tuple[list[Path], Timeline, dict[str, Any]]:
+    """The episode's stream with its music and stereo seats (podrender.output.mix), its timeline, and what
+    the manifest records of the mix."""
     from podrender.audio.music import Tracks
     from podrender.audio.synthesize import codec_gain
     from podrender.output.mix import mix_episode, seating
@@ -275,7 +279,7 @@ def _mixed(
         plan, timeline, chunks, tracks or Tracks(None, None, None), config.music, seats, scratch / "mixed.mp3",
         codec_gain(plan.audio),
     )  # fmt: skip
-    return [mixed.path], mixed.timeline
+    return [mixed.path], mixed.timeline, mixed.summary
 
 
 def _chunks(

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -280,6 +280,8 @@ class Mixed:
     """The encoded episode stream (bare MP3, no tag)."""
     timeline: Timeline
     """The timeline moved by the intro, with the mix's length and measured loudness."""
+    summary: dict[str, Any]
+    """What the manifest records of the mix (`mix`): the music files, where speech starts, the seats."""
 
 
 class _Encoder:
@@ -388,7 +390,15 @@ def mix_episode(
     shift = int(round(lay.offset * 1000 / rate))
     duration = _duration_ms(target, lay.length, rate)
     loudness = integrated_loudness(energies * 10 ** ((gain_db + codec_gain) / 10))
-    return Mixed(target, shifted(timeline, shift, duration, loudness, 20 * math.log10(peak) if peak > 0 else -math.inf))
+    summary: dict[str, Any] = {
+        "speech_starts_ms": shift,
+        **{role: getattr(music, role).name for role in ("intro", "bed", "outro") if getattr(music, role) is not None},
+        "duck_db": music.duck_db if tracks.bed is not None else None,
+        "seats": dict(seats) if audio.channels == 2 else None,
+        "gain_db": round(gain_db, 2),
+    }
+    true_peak = 20 * math.log10(peak) if peak > 0 else -math.inf
+    return Mixed(target, shifted(timeline, shift, duration, loudness, true_peak), summary)
 
 
 def _duration_ms(path: Path, samples: int, rate: int) -> int:
