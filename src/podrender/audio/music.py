@@ -86,7 +86,7 @@ def decode(file: MusicFile, audio: AudioSettings, limit_seconds: float) -> Audio
     segment = AudioSegment(data=proc.stdout, sample_width=2, frame_rate=audio.sample_rate, channels=audio.channels)
     seconds = segment.frame_count() / audio.sample_rate
     if seconds > limit_seconds:
-        raise _fail(file, f"is longer than {limit_seconds:g} s; use a shorter piece (a bed loops)")
+        raise _fail(file, f"is longer than {limit_seconds:g} s; use a shorter piece (a bed loops, so a minute will do)")
     if seconds < 0.5:
         raise _fail(file, f"is only {seconds * 1000:.0f} ms long; music needs at least half a second")
     return segment
