@@ -230,7 +230,11 @@ def test_audio_settings_reach_the_file(
     info = MP3(result.path).info
     assert (info.sample_rate, info.channels, info.bitrate // 1000) == (rate, channels, bitrate)
     frames = sum(Cache(tmp_path / "c").get(u.key)["frames"] for u in result.prepared.plan.units)
-    assert result.timeline.duration_ms == round(frames * samples_per_frame * 1000 / rate)
+    joined = round(frames * samples_per_frame * 1000 / rate)
+    if channels == 1:  # the chunks joined byte for byte
+        assert result.timeline.duration_ms == joined
+    else:  # stereo seats the speakers: the chunks are mixed and encoded again (docs/music.md), a frame or two longer
+        assert 0 <= result.timeline.duration_ms - joined <= 2 * samples_per_frame * 1000 / rate
     assert abs(info.length * 1000 - result.timeline.duration_ms) < 60
 
 
