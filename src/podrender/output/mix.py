@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -205,6 +206,14 @@ class SpeechStream:
         x[: len(got)] = got * np.float32(1 / 32768)
         return x
 
+    def finish(self) -> None:
+        """After the last read: ffmpeg decoded every chunk, or EncoderError says what went wrong."""
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.proc.stdout.read()
+        said = self.proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        if self.proc.wait() != 0:
+            raise EncoderError(f"ffmpeg could not decode the speech: {said[-1] if said else self.proc.returncode}")
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -234,7 +243,7 @@ def _music_part(track: Track, start: int, a: int, b: int, channels: int) -> tupl
     return part[:, :channels], lo - a
 
 
-def mixed_blocks(lay: Layout, tracks: Tracks, chunks: Sequence[Path]) -> Iterator[np.ndarray]:
+def mixed_blocks(lay: Layout, tracks: Tracks, chunks: Sequence[Path]) -> Generator[np.ndarray, None, None]:
     """The mix, block by block: float32 arrays of shape (samples, channels)."""
     size = _block_size(lay.rate)
     speech = SpeechStream(chunks, lay.rate)
@@ -257,6 +266,7 @@ def mixed_blocks(lay: Layout, tracks: Tracks, chunks: Sequence[Path]) -> Iterato
             if tracks.bed is not None:
                 _add_bed(out, tracks.bed, lay, a, b)
             yield out
+        speech.finish()
     finally:
         speech.close()
 
@@ -379,10 +389,11 @@ def mix_episode(
     peak = 0.0
     # Pass 2: the same blocks with that gain, limited (each with a little of its neighbours, so the limiter's
     # ramps are the same as over the whole signal), encoded.
-    with target.open("wb") as out:
+    with target.open("wb") as out, ExitStack() as stack:
         encoder = _Encoder(audio, out)
         previous: np.ndarray | None = None
         blocks = mixed_blocks(lay, tracks, chunks)
+        stack.callback(blocks.close)  # its ffmpeg ends with it, whatever happens here
         current = next(blocks, None)
         while current is not None:
             following = next(blocks, None)
