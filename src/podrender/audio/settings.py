@@ -78,7 +78,7 @@ class MusicSettings:
     """Rises after the last turn and plays to its end."""
     duck_db: float = 12.0
     """How far the bed drops under speech, in dB (0: no ducking)."""
-    music_db: float = -4.0
+    music_db: float = 0.0
     """Loudness of the intro and outro against the episode's target, in LU."""
     bed_db: float = -14.0
     """Loudness of the bed against the episode's target before ducking, in LU."""
