@@ -263,11 +263,19 @@ def test_bed_flag_mixes_a_mono_episode(tmp_path: Path, cache_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads(out.with_suffix(".json").read_text())
     assert manifest["turns"][0]["start_ms"] == 0
-    x = decode(out)
-    first = manifest["turns"][0]
-    assert band_db(x[span(first["start_ms"] + 300, first["end_ms"])], BED_HZ) > -30  # there, under the words
     loudness, peak = ebur128(out)
     assert abs(loudness - -16.0) <= 1.0 and peak <= -1.0
+    # ducked from the first word on (default duck_db 12), against the same with duck_db 0
+    (tmp_path / "v.yaml").write_text("music:\n  duck_db: 0\n")
+    flat = tmp_path / "flat.mp3"
+    result = CliRunner().invoke(
+        cli, ["render", str(tmp_path / "talk.txt"), "-o", str(flat), "--cache-dir", str(cache_dir), "-q",
+              "--bed", str(tmp_path / "bed.flac"), "--sidecars", "none", "--voices", str(tmp_path / "v.yaml")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    first = manifest["turns"][0]
+    under = [band_db(decode(f)[span(first["start_ms"] + 300, first["end_ms"])], BED_HZ) for f in (out, flat)]
+    assert under[1] - under[0] >= 8, under
 
 
 def test_a_looped_bed_has_no_seam(tmp_path: Path) -> None:

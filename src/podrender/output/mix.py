@@ -136,9 +136,9 @@ def layout(
             spans[-1][1] = max(spans[-1][1], e)
         else:
             spans.append([s, max(s, e)])
-    times: list[float] = [-1.0]
-    levels: list[float] = [0.0]
-    for s, e in spans:
+    times: list[float] = [] if spans else [0.0]
+    levels: list[float] = [] if spans else [0.0]
+    for s, e in spans:  # increasing: spans are apart by more than attack + release
         times += [s - attack, s, e, e + release]
         levels += [0.0, -music.duck_db, -music.duck_db, 0.0]
     last_word = offset + (max(s[1] for s in spans) if spans else speech)
