@@ -293,3 +293,14 @@ def test_a_looped_bed_has_no_seam(tmp_path: Path) -> None:
     assert abs(raw[0] - raw[-1]) > 3 * typical  # looped as it is, the seam jumps
     twice = np.concatenate((body, body))
     assert np.abs(np.diff(twice)).max() <= typical * 1.05  # looped after seamless(), it does not
+
+
+def test_the_mix_is_the_same_every_time(episodes: dict, tmp_path: Path) -> None:
+    """Rendering again from the cache gives the same bytes: the mix has no randomness and no clock."""
+    folder = episodes["folder"]
+    config = load_config(write_inputs(folder, 15))
+    audio = dataclasses.replace(config.audio, channels=2)
+    again = render(SCRIPT, config, source="talk.txt", output=tmp_path / "again.mp3", audio=audio,
+                   cache_dir=episodes["cache"], sidecars=())  # fmt: skip
+    assert again.misses == 0
+    assert again.path.read_bytes() == episodes[15].path.read_bytes()
