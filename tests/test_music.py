@@ -304,3 +304,26 @@ def test_the_mix_is_the_same_every_time(episodes: dict, tmp_path: Path) -> None:
                    cache_dir=episodes["cache"], sidecars=())  # fmt: skip
     assert again.misses == 0
     assert again.path.read_bytes() == episodes[15].path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("lavfi", "name", "said"),
+    [
+        ("color=c=red:s=16x16:d=1", "cover.png", "has no audio in it"),
+        ("anullsrc=r=44100:cl=mono:d=2", "quiet.wav", "is silent"),
+        ("sine=frequency=500:duration=0.1", "blip.wav", "is only 100 ms long; music needs at least half a second"),
+        ("sine=frequency=500:duration=121", "long.ogg", "is longer than 120 s; use a shorter piece"),
+    ],
+)
+def test_music_that_cannot_serve_is_one_line(tmp_path: Path, lavfi: str, name: str, said: str) -> None:
+    from podrender.audio.music import load_tracks
+    from podrender.audio.settings import AudioSettings, MusicSettings
+    from podrender.config import music_file
+
+    extra = ["-frames:v", "1"] if name.endswith(".png") else []
+    subprocess.run([ffmpeg().path, "-v", "error", "-y", "-f", "lavfi", "-i", lavfi, *extra, str(tmp_path / name)],
+                   check=True)  # fmt: skip
+    music = MusicSettings(intro=music_file(name, "music: intro", tmp_path, "v.yaml", 3))
+    with pytest.raises(ConfigError) as info:
+        load_tracks(music, AudioSettings())
+    assert str(info.value).startswith(f"v.yaml line 3: music: intro: '{name}' {said}")
