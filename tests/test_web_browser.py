@@ -21,6 +21,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python
 
 from mutagen.id3 import ID3  # noqa: E402
 
+import podrender  # noqa: E402  (the server runs this podrender, wherever the test is started from)
+
 SCRIPT = """\
 Night Market Radio
 
@@ -60,7 +62,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "podrender", "serve", "--port", str(port), "--output-dir", str(out),
          "--cache-dir", str(tmp_path / "cache")],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path(podrender.__file__).resolve().parents[1])},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -127,7 +130,7 @@ def test_paste_pick_render_listen_download(page, server: tuple[str, Path], tmp_p
     picker = page.locator('select[data-speaker="Priya"]')
     before = picker.input_value()
     chosen = "gmw/en-gb-scotland+f4" if before != "gmw/en-gb-scotland+f4" else "gmw/en-us+f2"
-    with page.expect_response(lambda r: r.url.endswith("/api/inspect") and r.status == 200):
+    with page.expect_response(lambda r: "/api/inspect" in r.url and r.status == 200):
         picker.select_option(chosen)
     expect(page.locator('select[data-speaker="Priya"]')).to_have_value(chosen)
 
