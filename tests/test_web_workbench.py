@@ -260,6 +260,9 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
     expect(page.locator("#result")).to_be_visible(timeout=120_000)
     expect(page.locator("#status")).to_contain_text("Done")
     no_sideways_scrolling("result")
+    chapters = page.locator("#chapters-list").bounding_box()
+    card = page.locator("#result-card").bounding_box()
+    assert chapters and card and chapters["width"] > 0.6 * card["width"]  # not squeezed beside the buttons
     page.screenshot(path=str(tmp_path / f"workbench-{width}.png"), full_page=True)
     first_id = posted.value.json()["id"]
 
@@ -308,5 +311,9 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
     page.locator("#script").fill(SCRIPT.replace("Garden Talk", "Garden Talk, again"))
     expect(page.locator("#result-card")).to_be_hidden()
     no_sideways_scrolling("end")
+    for other in (360, 1440):  # the ends of the range the page is made for
+        page.set_viewport_size({"width": other, "height": 900})
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= other, f"the page is {wide} px wide in a {other} px window"
     assert errors == [], errors
     context.close()

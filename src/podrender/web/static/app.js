@@ -584,7 +584,8 @@ async function showMade(job) {
     if (li) li.classList.add("changed");
   }
   const first = made[0];
-  const units = `${job.units.made} of ${job.units.made + job.units.reused} unit${job.units.made === 1 ? "" : "s"} made again`;
+  const total = job.units.made + job.units.reused;
+  const units = `${job.units.made} of ${total} unit${total === 1 ? "" : "s"} made again`;
   $("changed-text").textContent = `Changed: ${first.speaker} at ${clock(first.start_ms)} (${units}).`;
   $("changed-play").onclick = () => seek(first.start_ms);
   $("changed-play").dataset.start = String(first.start_ms);
