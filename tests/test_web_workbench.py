@@ -113,6 +113,32 @@ def contrast(fg: str, bg: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+#: Every visible text on the page against the background it sits on: (text, ratio) below WCAG AA's 4.5:1.
+LOW_CONTRAST = """() => {
+  const rgb = (css) => (css.match(/[\\d.]+/g) || []).map(Number);
+  const lin = (c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  const lum = ([r, g, b]) => 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  const ground = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    const skip = ":disabled, option, optgroup, .visually-hidden";
+    if (!n.textContent.trim() || !el.checkVisibility() || el.closest(skip)) continue;
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(ground(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push([n.textContent.trim().slice(0, 40), Math.round(ratio * 100) / 100]);
+  }
+  return low;
+}"""
+
+
 def wait_for_inspect(page, action) -> dict:
     with page.expect_response(lambda r: "/api/inspect" in r.url and r.status == 200) as answer:
         action()
@@ -260,6 +286,7 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
     expect(page.locator("#result")).to_be_visible(timeout=120_000)
     expect(page.locator("#status")).to_contain_text("Done")
     no_sideways_scrolling("result")
+    assert page.evaluate(LOW_CONTRAST) == []
     chapters = page.locator("#chapters-list").bounding_box()
     card = page.locator("#result-card").bounding_box()
     assert chapters and card and chapters["width"] > 0.6 * card["width"]  # not squeezed beside the buttons
