@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,17 +53,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`podrender serve` on a free localhost port; yields (base URL, output dir)."""
-    (tmp_path / "voices.yaml").write_text(VOICES, encoding="utf-8")
+@contextmanager
+def serving(home: Path, voices: str) -> Iterator[str]:
+    """`podrender serve` (this checkout's podrender) run in `home` with `voices` as its ./voices.yaml, on a
+    free localhost port, renders in `home/out`, its cache in `home/cache`; yields the base URL."""
+    (home / "voices.yaml").write_text(voices, encoding="utf-8")
     port = free_port()
-    out = tmp_path / "out"
-    log = (tmp_path / "server.log").open("wb")
+    log = (home / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "podrender", "serve", "--port", str(port), "--output-dir", str(out),
-         "--cache-dir", str(tmp_path / "cache")],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "podrender", "serve", "--port", str(port), "--output-dir", str(home / "out"),
+         "--cache-dir", str(home / "cache")],
+        cwd=home, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path(podrender.__file__).resolve().parents[1])},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -71,15 +72,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/api/defaults", timeout=2) as response:
-                    assert json.loads(response.read())["voices"] == VOICES
+                    assert json.loads(response.read())["voices"] == voices
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "the server did not start:\n" + (tmp_path / "server.log").read_text()
-                    ) from None
+                    raise AssertionError("the server did not start:\n" + (home / "server.log").read_text()) from None
                 time.sleep(0.1)
-        yield base, out
+        yield base
     finally:
         proc.terminate()
         try:
@@ -88,6 +87,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`podrender serve` on a free localhost port; yields (base URL, output dir)."""
+    with serving(tmp_path, VOICES) as base:
+        yield base, tmp_path / "out"
 
 
 @pytest.fixture

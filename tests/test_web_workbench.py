@@ -7,12 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +17,7 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
 
 from mutagen.mp3 import MP3  # noqa: E402
-
-import podrender  # noqa: E402
+from test_web_browser import CHROMIUM, serving  # noqa: E402
 
 SCRIPT = """\
 Garden Talk
@@ -42,51 +35,15 @@ Owen: Thanks for listening.
 Subscribe to our newsletter for more garden news.
 """
 VOICES = 'narrator: Narrator\nskip: ["^Subscribe"]\n'
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-#: The podrender under test, for the server run from another folder (a relative PYTHONPATH would not hold).
-SRC = str(Path(podrender.__file__).resolve().parents[1])
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`podrender serve` (espeak-ng through pyttsx3) on a free port; yields its base URL."""
-    home = tmp_path_factory.mktemp("serve")
-    (home / "voices.yaml").write_text(VOICES, encoding="utf-8")
-    port = free_port()
-    log = (home / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "podrender", "serve", "--port", str(port), "--output-dir", str(home / "out"),
-         "--cache-dir", str(home / "cache")],
-        cwd=home, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": SRC},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/defaults", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("the server did not start:\n" + (home / "server.log").read_text()) from None
-                time.sleep(0.1)
+    """`podrender serve` (espeak-ng through pyttsx3) for the module; yields its base URL."""
+    with serving(tmp_path_factory.mktemp("serve"), VOICES) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
