@@ -173,6 +173,10 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
     taken = voices["Owen"]
     wait_for_inspect(page, lambda: iris.select_option(taken))
     expect(iris).to_have_value(taken)
+    if owen.input_value() != taken:  # Owen's automatic voice made room, and the page says so
+        expect(row.locator(".badge.moved")).to_be_visible()
+    else:
+        expect(page.locator("#clashes")).to_contain_text("Iris and Owen have the same voice")
     sheet = wait_for_inspect(page, lambda: owen.select_option(taken))  # now both chose it
     expect(iris).to_have_value(taken)
     expect(owen).to_have_value(taken)
@@ -219,7 +223,9 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
     # (6) An engine per speaker: the installed engines are offered in every row.
     with urllib.request.urlopen(server + "/api/engines") as response:
         installed = [e["name"] for e in json.loads(response.read())["engines"] if e["available"]]
-    offered = page.locator('select[data-engine="Iris"] option').evaluate_all("os => os.map(o => o.value)")
+    offered = page.locator('select[data-engine="Iris"] option:not([disabled])').evaluate_all(
+        "os => os.map(o => o.value)"
+    )
     assert sorted(offered) == sorted(installed) and "pyttsx3" in offered
     if width == 1280 and "piper" in installed:  # the real path once: another engine's voice, heard
         sheet = wait_for_inspect(page, lambda: page.locator('select[data-engine="Iris"]').select_option("piper"))

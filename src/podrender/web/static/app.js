@@ -238,11 +238,17 @@ function voicePicker(speaker, current, catalog, others) {
 }
 
 function enginePicker(speaker, current) {
-  const rows = state.engineList ? state.engineList.engines.filter((e) => e.available) : [];
-  const names = rows.map((e) => e.name);
-  if (!names.includes(current)) names.unshift(current);
+  const rows = state.engineList ? [...state.engineList.engines] : [];
+  if (!rows.some((e) => e.name === current)) rows.unshift({ name: current, available: true });
   const select = el("select", { class: "engine", dataset: { engine: speaker }, "aria-label": `Engine for ${speaker}` });
-  for (const name of names) select.append(el("option", { value: name }, name));
+  for (const e of rows) {
+    const option = el("option", { value: e.name }, e.available ? e.name : `${e.name} (not installed)`);
+    if (!e.available) {
+      option.disabled = true;
+      option.title = e.missing || "";
+    }
+    select.append(option);
+  }
   select.value = current;
   select.addEventListener("change", async () => {
     const catalog = await loadVoices(select.value);
@@ -292,6 +298,7 @@ async function preview(speaker, button) {
 }
 
 function showSheet(sheet, problem = false) {
+  const before = new Map((state.sheet ? state.sheet.speakers : []).map((s) => [s.name, s.voice]));
   state.sheet = sheet;
   $("cast").hidden = !sheet;
   $("cast-empty").hidden = !!sheet;
@@ -309,6 +316,11 @@ function showSheet(sheet, problem = false) {
     if (s.narrator) badges.append(el("span", { class: "badge" }, "narrator"));
     if (state.overrides[s.name]) badges.append(el("span", { class: "badge picked" }, "your pick"));
     else if (s.fallback) badges.append(el("span", { class: "badge fallback", title: "chosen by podrender; may change as others are picked" }, "auto voice"));
+    const was = before.get(s.name);
+    if (!state.overrides[s.name] && was && was !== s.voice) {
+      // An automatic voice moved to stay distinct from a pick: say so rather than move it silently.
+      badges.append(el("span", { class: "badge moved", title: `was ${was}` }, `moved from ${variantLabel(was)}`));
+    }
     for (const alias of s.aliases.filter((a) => state.sameAs[a] !== undefined)) {
       const undo = el("button", { type: "button", class: "link", "aria-label": `${alias} is not ${s.name}`,
         onclick: () => { delete state.sameAs[alias]; scheduleInspect(0); } }, "×");
