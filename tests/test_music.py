@@ -115,6 +115,10 @@ def test_intro_tone_plays_alone_at_the_start_and_speech_follows(episodes: dict) 
     assert np.sqrt(np.mean(without_tones(head) ** 2)) < 1e-3  # nobody speaks over the intro's first seconds
     first = result.manifest["turns"][0]
     assert first["start_ms"] == pytest.approx(INTRO_S * 1000 - 3000, abs=40)  # the default 3 s fade under speech
+    # then it fades out under the first words: by the end of its 3 s fade, down to what the speech itself has
+    # at 1 kHz (the most this can show)
+    start = first["start_ms"]
+    assert band_db(x[span(start + 2400, start + 2950)], INTRO_HZ) < band_db(x[span(100, 650)], INTRO_HZ) - 15
     mix = result.manifest["mix"]
     assert (mix["speech_starts_ms"], mix["intro"], mix["bed"], mix["outro"]) == (
         first["start_ms"], "music/intro.wav", "music/bed.mp3", "music/outro.ogg"
@@ -128,6 +132,9 @@ def test_outro_tone_at_the_end(episodes: dict) -> None:
     assert band_db(tail, OUTRO_HZ) - max(band_db(tail, INTRO_HZ), band_db(tail, BED_HZ)) > 20
     last = result.manifest["turns"][-1]
     assert result.manifest["duration_ms"] >= last["end_ms"] + OUTRO_S * 1000 - 100
+    # it rises after the last word: quiet at first, full once its fade is over
+    rising, full = x[span(last["end_ms"], last["end_ms"] + 500)], x[span(last["end_ms"] + 3200, last["end_ms"] + 3700)]
+    assert band_db(rising, OUTRO_HZ) < band_db(full, OUTRO_HZ) - 10
 
 
 def test_bed_is_ducked_under_speech(episodes: dict) -> None:
