@@ -71,7 +71,7 @@ def test_parse_is_total_and_turns_are_well_formed(text: str, options: ParseOptio
 KEYS = [
     "engine", "narrator", "host", "pause_ms", "chapters", "speakers", "fallback_voices", "skip", "pronounce",
     "episode", "audio", "voice", "rate", "pitch", "volume", "aliases", "sample_rate", "bitrate", "channels",
-    "loudness", "title", "year", "Ann", "pich", "<<",
+    "loudness", "title", "year", "Ann", "pich", "<<", "music", "intro", "bed", "duck_db", "fade_ms", "pan",
 ]  # fmt: skip
 SCALARS = [
     "1", "-3", "1.5", "1e400", "0x10", "x", "'quoted'", '"dq"', "yes", "~", "", ".nan", ".inf", "[", "{", "&a x",
