@@ -16,18 +16,15 @@ Every time of the timeline moves by O, so chapters, cues and the manifest still 
 from __future__ import annotations
 
 import math
-import subprocess
-import threading
 from collections.abc import Generator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
-from podrender.audio.encode import LAME_QUALITY, _lameenc
-from podrender.audio.loudness import (  # noqa: I001
+from podrender.audio.loudness import (
     ENCODER_MARGIN_DB,
     SUB_BLOCK_SECONDS,
     _candidate_envelope,
@@ -37,9 +34,8 @@ from podrender.audio.loudness import (  # noqa: I001
 )
 from podrender.audio.music import Track, Tracks
 from podrender.audio.settings import AudioSettings, MusicSettings
-from podrender.errors import EncoderError
+from podrender.output.streams import ChunkDecoder, StreamEncoder
 from podrender.output.timeline import CODEC_DELAY_SAMPLES, Placed, TimedChapter, Timeline
-from podrender.runtime import ffmpeg
 from podrender.speech.plan import RenderPlan
 
 #: Default seats in a stereo episode (pan, -1 left .. 1 right) when voices.yaml gives none: the host a little
@@ -158,72 +154,6 @@ def layout(
     )  # fmt: skip
 
 
-class SpeechStream:
-    """The chunks decoded as one mono stream by one ffmpeg process, read in order, a block at a time."""
-
-    def __init__(self, chunks: Sequence[Path], rate: int) -> None:
-        cmd = [
-            ffmpeg().path, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "mp3", "-i", "pipe:0",
-            "-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1",
-        ]  # fmt: skip
-        try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except OSError as exc:
-            raise EncoderError(f"cannot run ffmpeg ({ffmpeg().path}): {exc.strerror}") from None
-        self.feeder = threading.Thread(target=self._feed, args=(chunks,), daemon=True)
-        self.feeder.start()
-        self.read(CODEC_DELAY_SAMPLES)  # the stream's own codec delay: the mix is encoded (and delayed) again
-
-    def _feed(self, chunks: Sequence[Path]) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        try:
-            for path in chunks:
-                with path.open("rb") as f:
-                    while block := f.read(1 << 20):
-                        stdin.write(block)
-        except (OSError, ValueError):
-            pass  # the reader stopped early (an error there says what happened)
-        finally:
-            try:
-                stdin.close()
-            except OSError:
-                pass
-
-    def read(self, n: int) -> np.ndarray:
-        """The next `n` samples as floats (silence past the end)."""
-        out: IO[bytes] | None = self.proc.stdout
-        assert out is not None
-        data = b""
-        want = 2 * n
-        while len(data) < want:
-            piece = out.read(want - len(data))
-            if not piece:
-                break
-            data += piece
-        x = np.zeros(n, dtype=np.float32)
-        got = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
-        x[: len(got)] = got * np.float32(1 / 32768)
-        return x
-
-    def finish(self) -> None:
-        """After the last read: ffmpeg decoded every chunk, or EncoderError says what went wrong."""
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        self.proc.stdout.read()
-        said = self.proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        if self.proc.wait() != 0:
-            raise EncoderError(f"ffmpeg could not decode the speech: {said[-1] if said else self.proc.returncode}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.feeder.join(timeout=5)
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f is not None:
-                f.close()
-
-
 def _block_size(rate: int) -> int:
     """About BLOCK_SECONDS, a whole number of loudness sub-blocks and limiter blocks, so both line up
     across block edges."""
@@ -246,7 +176,7 @@ def _music_part(track: Track, start: int, a: int, b: int, channels: int) -> tupl
 def mixed_blocks(lay: Layout, tracks: Tracks, chunks: Sequence[Path]) -> Generator[np.ndarray, None, None]:
     """The mix, block by block: float32 arrays of shape (samples, channels)."""
     size = _block_size(lay.rate)
-    speech = SpeechStream(chunks, lay.rate)
+    speech = ChunkDecoder(chunks, lay.rate)
     try:
         for a in range(0, lay.length, size):
             b = min(lay.length, a + size)
@@ -308,55 +238,6 @@ class Mixed:
     """What the manifest records of the mix (`mix`): the music files, where speech starts, the seats."""
 
 
-class _Encoder:
-    """One MP3 stream for the whole mix: LAME in process (lameenc), else an ffmpeg process."""
-
-    def __init__(self, audio: AudioSettings, out: IO[bytes]) -> None:
-        self.out = out
-        self.lame = _lameenc()
-        self.proc: subprocess.Popen[bytes] | None = None
-        if self.lame is not None:
-            self.encoder = self.lame.Encoder()
-            self.encoder.set_bit_rate(audio.bitrate)
-            self.encoder.set_in_sample_rate(audio.sample_rate)
-            self.encoder.set_out_sample_rate(audio.sample_rate)
-            self.encoder.set_channels(audio.channels)
-            self.encoder.set_quality(LAME_QUALITY)
-            return
-        cmd = [
-            ffmpeg().path, "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-f", "s16le", "-ar", str(audio.sample_rate), "-ac", str(audio.channels), "-i", "pipe:0",
-            "-c:a", "libmp3lame", "-b:a", f"{audio.bitrate}k", "-compression_level", str(LAME_QUALITY),
-            "-write_xing", "0", "-id3v2_version", "0", "-map_metadata", "-1", "-f", "mp3", "pipe:1",
-        ]  # fmt: skip
-        try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.PIPE)
-        except OSError as exc:
-            raise EncoderError(f"cannot run ffmpeg ({ffmpeg().path}): {exc.strerror}") from None
-
-    def write(self, block: np.ndarray) -> None:
-        ints = np.clip(np.round(block * 32767), -32768, 32767).astype("<i2").tobytes()  # interleaved
-        if self.proc is not None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(ints)
-            return
-        try:
-            self.out.write(bytes(self.encoder.encode(ints)))
-        except RuntimeError as exc:
-            raise EncoderError(f"the MP3 encoder failed: {exc}") from None
-
-    def close(self) -> None:
-        if self.proc is None:
-            self.out.write(bytes(self.encoder.flush()))
-            return
-        assert self.proc.stdin is not None and self.proc.stderr is not None
-        self.proc.stdin.close()
-        err = self.proc.stderr.read()
-        if self.proc.wait() != 0:
-            lines = err.decode("utf-8", "replace").strip().splitlines()
-            raise EncoderError(f"ffmpeg failed: {lines[-1] if lines else 'exit status ' + str(self.proc.returncode)}")
-
-
 def _energies(block: np.ndarray, rate: int) -> np.ndarray:
     total = sub_block_energies(block[:, 0].astype(np.float64), rate)
     for ch in range(1, block.shape[1]):
@@ -390,7 +271,7 @@ def mix_episode(
     # Pass 2: the same blocks with that gain, limited (each with a little of its neighbours, so the limiter's
     # ramps are the same as over the whole signal), encoded.
     with target.open("wb") as out, ExitStack() as stack:
-        encoder = _Encoder(audio, out)
+        encoder = StreamEncoder(audio, out)
         previous: np.ndarray | None = None
         blocks = mixed_blocks(lay, tracks, chunks)
         stack.callback(blocks.close)  # its ffmpeg ends with it, whatever happens here
