@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from podrender.input.script import match_label
+from podrender.input.script import match_label, split_label
 
 #: One-word labels that introduce a remark rather than a speaker, unless voices.yaml lists them.
 _PROSE = """note notes nb ps p.s update updated edit edited warning caution important tip tips hint example
@@ -46,6 +46,7 @@ def display_name(label: str) -> str:
 
 
 def is_prose_word(label: str) -> bool:
+    label = split_label(label)[0]  # `Note (edited):` is prose as `Note:` is
     return speaker_key(label) in PROSE_WORDS or label.casefold().rstrip(".") in PROSE_WORDS
 
 
