@@ -4,8 +4,8 @@ Real transcripts name people several ways. After a script is parsed (any format)
 order; each fold is recorded with its reason (`Script.folds`, shown by `podrender inspect`):
 
 1. `Full Name (AB):` then `AB:` - one speaker, `Full Name`, with `AB` (and the bracketed label) as
-   aliases. A bracket that is not a short name (`Q (cont.):`, `Mary (laughing):`) is a note: the turn
-   is the bracket's speaker's (`Q`, `Mary`).
+   aliases. A bracket that is not a short name (`Q (cont.):`, `Mary (laughing):`) is a note, and so is a
+   degree after a comma (`Ann Lee, PhD:`): the turn is the speaker's before it (`Q`, `Mary`, `Ann Lee`).
 2. A nickname written `First (Nick) Last` or `First "Nick" Last` in the title or the introduction, where
    both `First` and `Nick` are labels: one speaker, named by the label used most.
 3. An honorific or title with a surname (`MS. PSAKI:`, `SECRETARY FUDGE:`) takes the full name the
@@ -168,7 +168,8 @@ def _brackets(script: Script, text: str, options: ParseOptions) -> Script:
             shown = display_name(base)
             line = first_line.get(label, 0)
             other = names.speaker(note)
-            if _SHORT_NAME.match(note) and (other not in (None, speaker) or _INITIALS.match(note)):
+            bracket = label.endswith(")")
+            if bracket and _SHORT_NAME.match(note) and (other not in (None, speaker) or _INITIALS.match(note)):
                 # A short name: the full name is the speaker, the short one an alias of it.
                 target = names.speaker(base) or names.known.get(speaker_key(base)) or shown
                 if other is not None and other != speaker and names.protected(other):
@@ -183,7 +184,8 @@ def _brackets(script: Script, text: str, options: ParseOptions) -> Script:
                 target = names.speaker(base) or qa.get(key, shown)
                 if target != speaker:
                     renames[speaker] = target
-                    folds.append(Fold(label, target, f"'({note})' is a note, not a name (line {line})"))
+                    what = f"'({note})' is a note" if bracket else f"'{note}' is a degree"
+                    folds.append(Fold(label, target, f"{what}, not a name (line {line})"))
     return _apply(script, renames, folds)
 
 

@@ -17,11 +17,17 @@ MAX_LABEL_WORDS = 4
 #: A first line this short, without sentence punctuation at its end, is the title.
 MAX_TITLE_CHARS = 120
 
-_LABEL = re.compile(
-    r"^(?P<label>[^\W\d_][\w.'’\- ]*?)(?:\s*\((?P<note>[^()\n:]{1,24})\))?\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$"
+#: Degrees and suffixes written after a name and a comma: `Mireille B. Reece, Psy.D:`, `Ann Lee, PhD:`.
+_SUFFIX = (
+    r"(?:Ph\.?D\.?|Psy\.?D\.?|Ed\.?D\.?|M\.?D\.?|D\.?O\.?|DDS|RN|MBA|MSc|BSc|M\.?A\.?|B\.?A\.?"
+    r"|Esq\.?|Jr\.?|Sr\.?|II|III|IV)"
 )
-#: A label's bracket: `Aaron van Wirdum (AvW)` (a short name used later), `Q (cont.)` (a note).
-_NOTE = re.compile(r"^(?P<base>.+?)\s*\((?P<note>[^()]+)\)$")
+_LABEL = re.compile(
+    r"^(?P<label>[^\W\d_][\w.'’\- ]*?)(?:\s*\((?P<note>[^()\n:]{1,24})\)|,\s*(?P<suffix>" + _SUFFIX + r"))?"
+    r"\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$"
+)
+#: A label's bracket: `Aaron van Wirdum (AvW)` (a short name used later), `Q (cont.)` (a note); or its degree.
+_NOTE = re.compile(r"^(?P<base>.+?)(?:\s*\((?P<note>[^()]+)\)|,\s*(?P<suffix>" + _SUFFIX + r"))$")
 _MARKER = re.compile(r"^(?:##\s+(?P<h>.+?)\s*#*|\[chapter:\s*(?P<b>[^\]]+?)\s*\])$", re.IGNORECASE)
 _PAUSE_ONLY = re.compile(r"^\[pause\s[^\]]*\]$", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "da", "del", "der", "di", "du", "la", "le", "van", "von", "bin", "al", "y"})
@@ -171,7 +177,7 @@ def match_label(line: str, known: Mapping[str, str] | None = None) -> tuple[str,
         return None
     base = " ".join(m.group("label").split())
     note = " ".join((m.group("note") or "").split())
-    label = f"{base} ({note})" if note else base
+    label = f"{base} ({note})" if note else f"{base}, {m.group('suffix')}" if m.group("suffix") else base
     words = base.split(" ")
     if len(base) > MAX_LABEL_CHARS or len(words) > MAX_LABEL_WORDS:
         return None
@@ -185,9 +191,12 @@ def match_label(line: str, known: Mapping[str, str] | None = None) -> tuple[str,
 
 
 def split_label(label: str) -> tuple[str, str | None]:
-    """(`Aaron van Wirdum`, `AvW`) for the label `Aaron van Wirdum (AvW)`; (label, None) without a bracket."""
+    """(`Aaron van Wirdum`, `AvW`) for the label `Aaron van Wirdum (AvW)`, (`Ann Lee`, `PhD`) for `Ann Lee, PhD`;
+    (label, None) without a bracket or a degree."""
     m = _NOTE.match(label)
-    return (m.group("base"), m.group("note").strip()) if m else (label, None)
+    if m is None:
+        return label, None
+    return m.group("base"), (m.group("note") or m.group("suffix")).strip()
 
 
 def _squash(text: str) -> str:

@@ -7,7 +7,8 @@ turn when the label
    `Q - text`); or
 2. looks like a name: 1-4 words of at most 40 characters, each word capitalised (name particles
    such as `de`, `van` may be lower case), letters, dots, hyphens and apostrophes only, optionally
-   after an honorific (`Mr.`, `Dr.`, `Prof.` ...) - and is not one of the common words that
+   after an honorific (`Mr.`, `Dr.`, `Prof.` ...) and before a short bracket (`Aaron van Wirdum (AvW)`,
+   `Q (cont.)`) or a degree (`Ann Lee, PhD`) - and is not one of the common words that
    introduce prose (`Note`, `Update`, `Warning`, `Example`, `Edit`, `Tip`, `Source`, ...).
 
 So `Note: bring gloves.` is prose unless voices.yaml names a speaker (or alias) `Note`.
