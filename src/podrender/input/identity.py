@@ -69,6 +69,8 @@ _WITH = re.compile(rf"\binterview with\s+(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})(?!
 #: How far into a turn an introduction may stand, and how much text the rules search.
 INTRO_CHARS = 160
 MAX_TEXT_CHARS = 200_000
+#: Speakers whose surname is looked for in the text (each search reads it once): a cast a person reads through.
+MAX_SURNAMES = 200
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(?P<body>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -262,7 +264,8 @@ def _first_name_test() -> Callable[[str], bool]:
 
 def _surnames(script: Script, text: str, options: ParseOptions) -> Script:
     names = _Names(script, options)
-    wanted = {s: surname for s in script.speakers if not names.protected(s) and (surname := _surname_label(s))}
+    wanted = {s: surname for s in script.speakers[:MAX_SURNAMES]
+              if not names.protected(s) and (surname := _surname_label(s))}  # fmt: skip
     if not wanted:
         return script
     plain = _plain(text)
@@ -270,23 +273,25 @@ def _surnames(script: Script, text: str, options: ParseOptions) -> Script:
     title_line = next((t.line for t in script.turns if t.is_title), 0)
     renames: dict[str, str] = {}
     folds: list[Fold] = []
+    # One pass over the text for every surname: the first names written before each (two are enough to stop).
+    surnames = sorted({w.casefold() for w in wanted.values()}, key=len, reverse=True)
+    pattern = re.compile(
+        rf"(?<![\w'’.])(?P<first>{_CAP})\s+(?:{_UPPER}\.\s+)?"
+        rf"(?P<last>(?i:{'|'.join(re.escape(w) for w in surnames)}))(?![\w'’-])"
+    )
+    found: dict[str, dict[str, tuple[str, int]]] = {}
+    for m in pattern.finditer(plain):
+        first, last = m.group("first"), m.group("last")
+        seen = found.setdefault(last.casefold(), {})
+        if len(seen) < 2 and first.casefold() not in seen and is_first(first):
+            seen[first.casefold()] = (f"{first} {last}", plain.count("\n", 0, m.start()) + 1)
     for speaker, surname in wanted.items():
-        pattern = re.compile(
-            rf"(?<![\w'’.])(?P<first>{_CAP})\s+(?:{_UPPER}\.\s+)?(?P<last>(?i:{re.escape(surname)}))(?![\w'’-])"
-        )
-        found: dict[str, tuple[str, int]] = {}
-        for m in pattern.finditer(plain):
-            if is_first(m.group("first")):
-                line = plain.count("\n", 0, m.start()) + 1
-                full = f"{m.group('first')} {m.group('last')}"
-                found.setdefault(m.group("first").casefold(), (full, line))
-        if len(found) != 1:
+        firsts = found.get(surname.casefold(), {})
+        if len(firsts) != 1:
             continue  # no full name, or two people of that surname
-        full, line = next(iter(found.values()))
+        full, line = next(iter(firsts.values()))
         if full.isupper():
             full = display_name(full)
-        if speaker_key(full) in names.configured and names.protected(speaker):
-            continue
         where = "in the title" if line == title_line else f"at line {line}"
         renames[speaker] = names.speaker(full) or names.known.get(speaker_key(full), full)
         for label in script.labels.get(speaker, (speaker,)):
