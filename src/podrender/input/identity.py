@@ -12,9 +12,10 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
    document gives (`Jen Psaki`), when exactly one first name stands before that surname in it.
 4. Q&A: a `Q:`/`A:` turn that opens with a self-introduction ("Hi, this is Pieter Wuille", "I'm Ana")
    or that a moderator announces ("we'll go to Steve Holland with Reuters") is that person's, and so
-   are the later turns of the same label until the next introduction. A document whose front matter
-   lists one speaker is that speaker's talk: its `A:` answers and unlabeled talk are theirs. A title
-   "Interview ... by NAME" names the `Q:` asker, "An interview with NAME" the `A:` answerer.
+   are the later turns of the same label until the next introduction. Before anyone is introduced, a
+   title "Interview ... by NAME" names the `Q:` asker, "An interview with NAME" the `A:` answerer, and
+   a front matter that lists one speaker names the `A:` answerer. (Unlabeled talk stays the narrator's:
+   the chapters' host is the first labeled speaker.)
 
 A speaker or alias that voices.yaml names is never folded away, and `fold_names: false` turns all of
 this off. Pure: no I/O.
@@ -371,12 +372,8 @@ def _questions(script: Script, text: str, options: ParseOptions) -> Script:
         if (m := _WITH.search(title.text)) and is_first(m.group("name").split()[0]):
             default["a"] = _Person(m.group("name"), f"'interview with {m.group('name')}' in the title")
     listed = _front_matter_speakers(text)
-    only_qa = all(role(t) for t in script.turns if t.speaker is not None)
-    talk: _Person | None = None
     if len(listed) == 1 and "a" not in default:
         default["a"] = _Person(listed[0], "the only speaker in the front matter")
-        if only_qa:
-            talk = default["a"]
 
     current: dict[str, _Person] = dict(default)
     by_turn: dict[int, str] = {}
@@ -386,11 +383,6 @@ def _questions(script: Script, text: str, options: ParseOptions) -> Script:
     for turn in script.turns:
         key = role(turn)
         if key is None:
-            if turn.speaker is None and not turn.is_title and talk is not None:
-                by_turn[turn.index] = talk.name
-                if ("", talk.name) not in told:
-                    told.add(("", talk.name))
-                    folds.append(Fold("(unlabeled talk)", talk.name, f"{talk.reason}; from line {turn.line}"))
             previous = turn
             continue
         name = _introduced(turn.text, is_first)
