@@ -61,6 +61,16 @@ def test_a_full_name_with_initials_is_one_speaker_with_the_initials_as_alias() -
     assert folds(script)["TdW"] == ("Tomas de Wit", "'Tomas de Wit (TdW):' at line 8")
 
 
+def test_voices_yaml_names_win_over_a_bracket() -> None:
+    # The short label configured: the full-name label folds into it.
+    script = read(PODCAST, "speakers:\n  TdW: {gender: male}\n", name="harbour.md")
+    assert script.speakers == ("Marta Ilves", "TdW")
+    assert script.labels["TdW"] == ("Tomas de Wit (TdW)", "TdW", "Tomas de Wit")
+    # The bracketed label itself configured: left as the user wrote it.
+    script = read(PODCAST, "speakers:\n  Tomas de Wit (TdW): {gender: male}\n", name="harbour.md")
+    assert "Tomas de Wit (TdW)" in script.speakers and "TdW" in script.speakers
+
+
 def test_initials_that_do_not_match_the_name_still_fold_and_all_capitals_read_well() -> None:
     text = "Talk\n\nCHRISTOPHER JEFFREY (JJ): Hello there.\n\nANNA LEE (AL): Hi.\n\nJJ: So, the code.\n\nAL: Yes?\n"
     script = read(text)
@@ -177,6 +187,12 @@ def test_an_honorific_and_a_surname_take_the_full_name_the_document_gives() -> N
         "MS. OKAFOR": ("Dana Okafor", "'Dana Okafor' in the title"),
         "SECRETARY BRANDT": ("Leonard Brandt", "'Leonard Brandt' in the title"),
     }
+
+
+def test_voices_yaml_names_win_over_a_surname() -> None:
+    assert read(BRIEFING, "speakers:\n  Ms. Okafor: {gender: female}\n").speakers[0] == "Ms. Okafor"
+    script = read(BRIEFING, "speakers:\n  Dana Okafor: {aliases: [Dana]}\n")  # the full name configured: joined
+    assert script.speakers[0] == "Dana Okafor" and script.labels["Dana Okafor"] == ("MS. OKAFOR",)
 
 
 def test_two_people_of_one_surname_leave_the_label_as_it_is() -> None:

@@ -182,6 +182,10 @@ def _brackets(script: Script, text: str, options: ParseOptions) -> Script:
                 if other is not None and other not in (speaker, target) and not names.protected(other):
                     renames[other] = target
                     folds.append(Fold(note, target, f"'{label}:' at line {line}"))
+                same = names.speaker(base)  # `Tomas de Wit:` elsewhere, when `TdW` is voices.yaml's speaker
+                if same is not None and same not in (speaker, target) and not names.protected(same):
+                    renames[same] = target
+                    folds.append(Fold(same, target, f"'{label}:' at line {line}"))
             else:
                 key = speaker_key(base).rstrip(".")
                 target = names.speaker(base) or qa.get(key, shown)
