@@ -195,6 +195,11 @@ def test_voices_yaml_names_win_over_a_surname() -> None:
     assert script.speakers[0] == "Dana Okafor" and script.labels["Dana Okafor"] == ("MS. OKAFOR",)
 
 
+def test_a_middle_name_stays_and_titles_before_the_name_do_not() -> None:
+    text = "Remarks by the Reverend Dr. Martin Luther Kingsley\n\nDR. KINGSLEY:  Friends.\n\nMS. ODA:  Thank you.\n"
+    assert read(text).speakers[0] == "Martin Luther Kingsley"
+
+
 def test_two_people_of_one_surname_leave_the_label_as_it_is() -> None:
     text = "Remarks\n\nMR. HALE:  My brother Peter Hale is here, and so is my wife Ruth Hale.\n\nMS. ODA:  Welcome.\n"
     script = read(text)

@@ -253,8 +253,10 @@ def _plain(text: str) -> str:
     return text[:MAX_TEXT_CHARS].replace("\\_", "  ").replace("_", " ").replace("\u00a0", " ")
 
 
-def _first_name_test() -> Callable[[str], bool]:
-    from podrender.speech.names import HONORIFICS, TITLES, first_names
+def _first_name_test(confident: bool = False) -> Callable[[str], bool]:
+    """Whether a word can be a first name: in the name statistics (podrender.speech.names) and no title or common
+    word; `confident`: also borne by one gender almost only (Martin, not Parks or Urban: a middle name's test)."""
+    from podrender.speech.names import CONFIDENT_SHARE, HONORIFICS, TITLES, first_names
 
     table = first_names()
 
@@ -262,6 +264,9 @@ def _first_name_test() -> Callable[[str], bool]:
         key = word.casefold()
         if key in _NOT_FIRST or key in HONORIFICS or key in TITLES:
             return False
+        if confident:
+            share = table.get(key)
+            return share is not None and (share >= CONFIDENT_SHARE or share <= 1 - CONFIDENT_SHARE)
         return not table or key in table
 
     return is_first
@@ -274,22 +279,27 @@ def _surnames(script: Script, text: str, options: ParseOptions) -> Script:
     if not wanted:
         return script
     plain = _plain(text)
-    is_first = _first_name_test()
+    is_first, is_given = _first_name_test(), _first_name_test(confident=True)
     title_line = next((t.line for t in script.turns if t.is_title), 0)
     renames: dict[str, str] = {}
     folds: list[Fold] = []
-    # One pass over the text for every surname: the first names written before each (two are enough to stop).
+    # One pass over the text for every surname: the given names written before each (two are enough to stop).
     surnames = sorted({w.casefold() for w in wanted.values()}, key=len, reverse=True)
     pattern = re.compile(
-        rf"(?<![\w'’.])(?P<first>{_CAP})\s+(?:{_UPPER}\.\s+)?"
+        rf"(?<![\w'’.])(?P<given>{_CAP}(?:\s+{_CAP}){{0,2}})\s+(?:{_UPPER}\.\s+)?"
         rf"(?P<last>(?i:{'|'.join(re.escape(w) for w in surnames)}))(?![\w'’-])"
     )
     found: dict[str, dict[str, tuple[str, int]]] = {}
     for m in pattern.finditer(plain):
-        first, last = m.group("first"), m.group("last")
+        words = m.group("given").split()  # "Press Secretary Jen" -> Jen; "Martin Luther" stays, "Parks Leonard" not
+        given = [words[-1]] if is_first(words[-1]) else []
+        if given and len(words) > 1 and is_given(words[-2]) and is_given(words[-1]):
+            given.insert(0, words[-2])
+        last = m.group("last")
         seen = found.setdefault(last.casefold(), {})
-        if len(seen) < 2 and first.casefold() not in seen and is_first(first):
-            seen[first.casefold()] = (f"{first} {last}", plain.count("\n", 0, m.start()) + 1)
+        if given and len(seen) < 2 and given[-1].casefold() not in seen:  # one person: one name before the surname
+            full = " ".join([*given, last])
+            seen[given[-1].casefold()] = (full, plain.count("\n", 0, m.start("given")) + 1)
     for speaker, surname in wanted.items():
         firsts = found.get(surname.casefold(), {})
         if len(firsts) != 1:
