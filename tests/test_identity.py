@@ -237,6 +237,14 @@ def test_a_moderator_hands_the_floor_to_the_next_asker() -> None:
     assert folds(script)["Q"] == ("Omar Haddad", "Moderator hands over at line 9")
 
 
+def test_callers_introduce_themselves_too() -> None:
+    text = (
+        "Garden Hour\n\nHOST: Lines are open.\n\nCALLER: Hi, my name is Rosa Diaz, from Leeds. My figs split.\n\n"
+        "HOST: Too much water, Rosa.\n\nCALLER: Good morning! It's Tariq Aziz. Slugs!\n\nHOST: Beer traps.\n"
+    )
+    assert who(read(text)) == ["Host", "Rosa Diaz", "Host", "Tariq Aziz", "Host"]
+
+
 def test_the_title_names_the_interviewer_and_the_front_matter_a_lone_speaker() -> None:
     text = "Interview of the Mayor by Sean Fallon\n\nQ: Mayor, why now?\n\nA: Because it is time.\n"
     assert who(read(text)) == ["Sean Fallon", "Guest"]

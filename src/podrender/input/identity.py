@@ -10,8 +10,8 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
    both `First` and `Nick` are labels: one speaker, named by the label used most.
 3. An honorific or title with a surname (`MS. PSAKI:`, `SECRETARY FUDGE:`) takes the full name the
    document gives (`Jen Psaki`), when exactly one first name stands before that surname in it.
-4. Q&A: a `Q:`/`A:` turn that opens with a self-introduction ("Hi, this is Pieter Wuille", "I'm Ana")
-   or that a moderator announces ("we'll go to Steve Holland with Reuters") is that person's, and so
+4. Q&A: a `Q:`/`A:` turn (or `CALLER:`, `AUDIENCE MEMBER:`, `REPORTER:` ...) that opens with a
+   self-introduction ("Hi, this is Pieter Wuille", "I'm Ana") or that a moderator announces ("we'll go to Steve Holland with Reuters") is that person's, and so
    are the later turns of the same label until the next introduction. Before anyone is introduced, a
    title "Interview ... by NAME" names the `Q:` asker, "An interview with NAME" the `A:` answerer, and
    a front matter that lists one speaker names the `A:` answerer. (Unlabeled talk stays the narrator's:
@@ -67,6 +67,8 @@ _ANNOUNCE = re.compile(
 _INTERVIEW = re.compile(r"\b(?:interview|interviewed|conversation|talk|q&a|questions?)\b", re.IGNORECASE)
 _BY = re.compile(rf"\bby\s+(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})(?![\w'’-]|\s+and\b)")
 _WITH = re.compile(rf"\binterview with\s+(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})(?![\w'’-]|\s+and\b)", re.IGNORECASE)
+#: Labels that stand for whoever asks, as `Q` does: introductions name them too.
+ROLE_LABELS = frozenset({"caller", "audience", "audience member", "questioner", "reporter", "participant"})
 #: How far into a turn an introduction may stand, and how much text the rules search.
 INTRO_CHARS = 160
 MAX_TEXT_CHARS = 200_000
@@ -369,9 +371,9 @@ def _questions(script: Script, text: str, options: ParseOptions) -> Script:
 
     def role(turn: Turn) -> str | None:
         key = speaker_key(turn.label).rstrip(".") if turn.label else None
-        if key in qa and turn.speaker is not None and not names.protected(turn.speaker) and turn.speaker not in chosen:
-            return key
-        return None
+        if key is None or turn.speaker is None or names.protected(turn.speaker) or turn.speaker in chosen:
+            return None
+        return key if key in qa or key in ROLE_LABELS else None
 
     if not any(role(t) for t in script.turns):
         return script
