@@ -11,8 +11,9 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
 3. An honorific or title with a surname (`MS. PSAKI:`, `SECRETARY FUDGE:`) takes the full name the
    document gives (`Jen Psaki`), when exactly one first name stands before that surname in it.
 4. Q&A: a `Q:`/`A:` turn (or `CALLER:`, `AUDIENCE MEMBER:`, `REPORTER:` ...) that opens with a
-   self-introduction ("Hi, this is Pieter Wuille", "I'm Ana") or that a moderator announces ("we'll go to Steve Holland with Reuters") is that person's, and so
-   are the later turns of the same label until the next introduction. Before anyone is introduced, a
+   self-introduction ("Hi, this is Pieter Wuille", "I'm Ana") or that a moderator announces ("we'll go
+   to Steve Holland with Reuters") is that person's, and so are the later turns of the same label until
+   the next introduction. Before anyone is introduced, a
    title "Interview ... by NAME" names the `Q:` asker, "An interview with NAME" the `A:` answerer, and
    a front matter that lists one speaker names the `A:` answerer. (Unlabeled talk stays the narrator's:
    the chapters' host is the first labeled speaker.)
