@@ -100,6 +100,12 @@ def test_a_degree_after_the_name_is_not_part_of_it() -> None:
     assert read("# Minds\n\nAnn: Hi.\n\nHowever, Smith: no.\n", name="m.md").speakers == ("Ann",)
 
 
+def test_a_lower_case_bracket_is_a_note_even_when_short() -> None:
+    script = read("Panel\n\nQ: Why?\n\nA: Because.\n\nQ (cont): And then?\n\nA: Then, more.\n")
+    assert who(script) == ["Host", "Guest", "Host", "Guest"]
+    assert folds(script)["Q (cont)"] == ("Host", "'(cont)' is a note, not a name (line 7)")
+
+
 def test_notes_in_brackets_stay_prose_for_prose_words() -> None:
     script = read("# Soup\n\nAnn: Hello.\n\nNote (edited): the recipe changed.\n\nBen: Hi.\n", name="soup.md")
     assert script.speakers == ("Ann", "Ben")

@@ -13,10 +13,10 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
 4. Q&A: a `Q:`/`A:` turn (or `CALLER:`, `AUDIENCE MEMBER:`, `REPORTER:` ...) that opens with a
    self-introduction ("Hi, this is Pieter Wuille", "I'm Ana") or that a moderator announces ("we'll go
    to Steve Holland with Reuters") is that person's, and so are the later turns of the same label until
-   the next introduction. Before anyone is introduced, a
-   title "Interview ... by NAME" names the `Q:` asker, "An interview with NAME" the `A:` answerer, and
-   a front matter that lists one speaker names the `A:` answerer. (Unlabeled talk stays the narrator's:
-   the chapters' host is the first labeled speaker.)
+   the next introduction. Before anyone is introduced, a title "Interview ... by NAME" names the `Q:`
+   asker, "An interview with NAME" the `A:` answerer, and a front matter that lists one speaker names
+   the `A:` answerer. (Unlabeled talk stays the narrator's: the chapters' host is the first labeled
+   speaker.)
 
 A speaker or alias that voices.yaml names is never folded away, and `fold_names: false` turns all of
 this off. Pure: no I/O.
@@ -32,8 +32,8 @@ from podrender.input.formats.labels import display_name, qa_map, speaker_key
 from podrender.input.script import DEFAULT_QA, Fold, ParseOptions, Script, Turn, split_label
 
 #: A bracket that is a short name or initials: `AvW`, `SP`, `JJ`, `P`.
-_INITIALS = re.compile(r"^[^\W\d_](?:[^\W\d_]){0,4}$")
-_SHORT_NAME = re.compile(r"^[^\W\d_][\w'’-]{0,19}$")
+_INITIALS = re.compile(r"^[A-ZÀ-ÖØ-Þ][^\W\d_]{0,4}$")
+_SHORT_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w'’-]{0,19}$")
 _NAME_WORD = r"[^\W\d_][\w'’-]*"
 _UPPER = r"(?-i:[A-ZÀ-ÖØ-Þ])"
 _CAP = rf"{_UPPER}[\w'’-]*"
@@ -131,6 +131,7 @@ def _apply(script: Script, renames: Mapping[str, str], folds: list[Fold], by_tur
     """Speakers renamed (whole, or turn by turn), their label spellings merged in order of appearance."""
     if not renames and not by_turn:
         return script
+    renames = {old: _final(renames, old) for old in renames}
     turns: list[Turn] = []
     for turn in script.turns:
         who = by_turn.get(turn.index, renames.get(turn.speaker, turn.speaker) if turn.speaker else None)
@@ -152,6 +153,15 @@ def _apply(script: Script, renames: Mapping[str, str], folds: list[Fold], by_tur
         labels={k: tuple(v) for k, v in labels.items()},
         folds=(*script.folds, *folds),
     )
+
+
+def _final(renames: Mapping[str, str], name: str) -> str:
+    """Where a chain of renames ends (`Ann (A)` -> `Ann` -> `Ann Lee`), stopping at a circle."""
+    seen = {name}
+    while name in renames and renames[name] not in seen:
+        name = renames[name]
+        seen.add(name)
+    return name
 
 
 # --- rule 1: `Full Name (AB):` ----------------------------------------------------------------------------
