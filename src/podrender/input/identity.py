@@ -37,6 +37,8 @@ _SHORT_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w'’-]{0,19}$")
 _NAME_WORD = r"[^\W\d_][\w'’-]*"
 _UPPER = r"(?-i:[A-ZÀ-ÖØ-Þ])"
 _CAP = rf"{_UPPER}[\w'’-]*"
+#: Space between two words of a name: a line may break between them, a paragraph may not.
+_GAP = r"(?:[^\S\n]+\n?[^\S\n]*|\n[^\S\n]*)"
 #: `First (Nick) Last`, `First "Nick" Last`.
 _NICKNAME = re.compile(
     rf"(?<![\w'’])(?P<first>{_CAP})\s+(?:\((?P<n1>{_CAP})\)|[\"“‘'](?P<n2>{_CAP})[\"”’'])\s+(?P<last>{_CAP})"
@@ -299,7 +301,7 @@ def _surnames(script: Script, text: str, options: ParseOptions) -> Script:
     # One pass over the text for every surname: the given names written before each (two are enough to stop).
     surnames = sorted({w.casefold() for w in wanted.values()}, key=len, reverse=True)
     pattern = re.compile(
-        rf"(?<![\w'’.])(?P<given>{_CAP}(?:\s+{_CAP}){{0,2}})\s+(?:{_UPPER}\.\s+)?"
+        rf"(?<![\w'’.])(?P<given>{_CAP}(?:{_GAP}{_CAP}){{0,2}}){_GAP}(?:{_UPPER}\.{_GAP})?"
         rf"(?P<last>(?i:{'|'.join(re.escape(w) for w in surnames)}))(?![\w'’-])"
     )
     found: dict[str, dict[str, tuple[str, int]]] = {}
@@ -312,7 +314,7 @@ def _surnames(script: Script, text: str, options: ParseOptions) -> Script:
         seen = found.setdefault(last.casefold(), {})
         if given and len(seen) < 2 and given[-1].casefold() not in seen:  # one person: one name before the surname
             full = " ".join([*given, last])
-            seen[given[-1].casefold()] = (full, plain.count("\n", 0, m.start("given")) + 1)
+            seen[given[-1].casefold()] = (full, plain.count("\n", 0, m.start("last")) + 1)
     for speaker, surname in wanted.items():
         firsts = found.get(surname.casefold(), {})
         if len(firsts) != 1:
