@@ -213,6 +213,11 @@ def test_two_people_of_one_surname_leave_the_label_as_it_is() -> None:
     assert "MR. HALE" not in folds(script)
 
 
+def test_the_fold_says_where_the_full_name_stands() -> None:
+    text = (Path(__file__).parent / "fixtures" / "formats" / "morning-desk.txt").read_text(encoding="utf-8")
+    assert folds(read(text, name="desk.txt"))["MR. SMITH"] == ("John Smith", "'John Smith' at line 3")
+
+
 def test_no_full_name_in_the_text_leaves_the_label() -> None:
     assert read("Talk\n\nMR. HALE: Good day, says Mr. Hale.\n\nDR. ODA: Hello.\n").speakers == ("Mr. Hale", "Dr. Oda")
 
