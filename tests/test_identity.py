@@ -279,6 +279,51 @@ def test_voices_yaml_qa_names_win_over_introductions() -> None:
     assert who(read(text, "host: Ruth\n")) == ["Ruth", "Pieter Olsen"]
 
 
+# --- rule 5: headings that name their speaker ------------------------------------------------------------------
+
+TALKS = """# Two Talks
+
+## Welcome
+
+Ines Varga (IV): Welcome. First, Omar.
+
+Omar Said (OS): Thanks, Ines.
+
+## Part one (Omar Said)
+
+Sets are simple.
+
+## (Very) short aside
+
+Trees are sets.
+
+## Part two (Ines Varga)
+
+Graphs are harder.
+
+## A break (Nobody Here)
+
+Still Ines, the heading names no speaker.
+
+OS: A question, Ines?
+
+IV: Sure.
+"""
+
+
+def test_a_heading_that_names_a_speaker_gives_them_the_paragraphs_under_it() -> None:
+    script = read(TALKS, name="talks.md")
+    said = [(t.speaker, t.text) for t in script.turns if not t.is_title]
+    assert said == [
+        ("Ines Varga", "Welcome. First, Omar."), ("Omar Said", "Thanks, Ines."), ("Omar Said", "Sets are simple."),
+        ("Omar Said", "Trees are sets."),  # a bracket that names nobody changes nothing
+        ("Ines Varga", "Graphs are harder."), ("Ines Varga", "Still Ines, the heading names no speaker."),
+        ("Omar Said", "A question, Ines?"), ("Ines Varga", "Sure."),
+    ]  # fmt: skip
+    reason = "under the heading 'Part two (Ines Varga)' (line 17)"
+    assert folds(script)["unlabeled paragraphs"] == ("Ines Varga", reason)
+
+
 # --- inspect shows each fold ---------------------------------------------------------------------------------
 
 

@@ -17,6 +17,8 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
    asker, "An interview with NAME" the `A:` answerer, and a front matter that lists one speaker names
    the `A:` answerer. (Unlabeled talk stays the narrator's: the chapters' host is the first labeled
    speaker.)
+5. A heading that ends with a speaker's name in brackets (`## Introduction (Elizabeth Crites)`): the
+   unlabeled paragraphs under it are that speaker's, up to the next label.
 
 A speaker or alias that voices.yaml names is never folded away, and `fold_names: false` turns all of
 this off. Pure: no I/O.
@@ -121,7 +123,7 @@ def fold_names(script: Script, text: str, options: ParseOptions) -> Script:
     """`script` with the labels of one person folded into one speaker (the module's rules), each fold recorded."""
     if not options.fold_names or not script.speakers:
         return script
-    for rule in (_brackets, _nicknames, _surnames, _questions):
+    for rule in (_brackets, _nicknames, _surnames, _questions, _headings):
         script = rule(script, text, options)
     return script
 
@@ -432,6 +434,47 @@ def _questions(script: Script, text: str, options: ParseOptions) -> Script:
                 folds.append(Fold(turn.label or key.upper(), target, person.reason))
         previous = turn
     return _apply(script, {}, folds, by_turn)
+
+
+# --- rule 5: a heading that names its speaker ------------------------------------------------------------------
+
+_HEADING_NAME = re.compile(r"\((?P<name>[^()]{2,60})\)\s*$")
+
+
+def _opens_with_label(line: str, label: str) -> bool:
+    """True when the written line starts with the label (`**Name:**`, `Name (AB):`, `Q    text`)."""
+    pattern = rf"^[\s>*_]*{re.escape(label)}[*_]*\s*(?:[:\-–—]|\s{{2,}}|\s|$)"
+    return re.match(pattern, line, re.IGNORECASE) is not None
+
+
+def _headings(script: Script, text: str, options: ParseOptions) -> Script:
+    """`## Introduction (Elizabeth Crites)`: the unlabeled paragraphs under it are hers, up to the next label
+    (the parser gave them to whoever spoke before the heading)."""
+    names = _Names(script, options)
+    lines = text.split("\n")
+    by_turn: dict[int, str] = {}
+    folds: list[Fold] = []
+    starts = {m.turn_index: m for m in script.markers}
+    owner: str | None = None
+    for turn in script.turns:
+        marker = starts.get(turn.index)
+        found = _HEADING_NAME.search(marker.title) if marker is not None else None
+        named = names.speaker(found.group("name")) if found is not None else None
+        if marker is not None and named is not None:  # a heading that names nobody leaves the speaker as it is
+            owner = named
+            why = f"under the heading '{marker.title}' (line {marker.line})"
+            folds.append(Fold("unlabeled paragraphs", owner, why))
+        if turn.speaker is None or turn.label is None or owner is None:
+            continue
+        raw = lines[turn.line - 1] if 0 < turn.line <= len(lines) else ""
+        if _opens_with_label(raw.replace("\u00a0", " "), turn.label):
+            owner = None  # a label: its speaker speaks, and the heading's claim ends
+        elif turn.speaker != owner:
+            by_turn[turn.index] = owner
+    if not by_turn:
+        return script
+    used = {by_turn[i] for i in by_turn}
+    return _apply(script, {}, [f for f in folds if f.into in used], by_turn)
 
 
 __all__ = ["fold_names"]
