@@ -78,6 +78,15 @@ def test_initials_that_do_not_match_the_name_still_fold_and_all_capitals_read_we
     assert who(script) == ["Christopher Jeffrey", "Anna Lee", "Christopher Jeffrey", "Anna Lee"]
 
 
+def test_a_speaker_written_with_initials_is_no_stray_label_even_speaking_once(tmp_path: Path) -> None:
+    (tmp_path / "t.md").write_text("# Panel\n\nAnn Lee (AL): Welcome.\n\nBo Ek (BE): Hi.\n\nAL: So, Bo, tell us.\n")
+    (tmp_path / "v.yaml").write_text("narrator: Narrator\n")
+    sheet = CliRunner().invoke(cli, ["inspect", str(tmp_path / "t.md"), "--voices", str(tmp_path / "v.yaml"), "--json"])
+    warnings = json.loads(sheet.output)["warnings"]
+    assert not [w for w in warnings if "speaks only once" in w], warnings
+    assert [s["name"] for s in json.loads(sheet.output)["speakers"]] == ["Narrator", "Ann Lee", "Bo Ek"]
+
+
 def test_a_bracket_that_is_a_note_is_not_a_name() -> None:
     text = (
         "Garden Questions\n\nQ: When do I prune?\n\nA: In late winter.\n\n"
