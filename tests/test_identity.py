@@ -158,6 +158,15 @@ def test_a_quoted_nickname_in_the_introduction_folds_too() -> None:
     assert folds(script)["Robert"] == ("Bobby", "'Robert \u201cBobby\u201d Tran' in the introduction (line 3)")
 
 
+def test_call_me_folds_the_two_labels_and_dont_call_me_does_not() -> None:
+    text = "Studio Talk\n\nLena: Hi, Alexander.\n\nAlexander: Please, call me Sasha.\n\nLena: Sasha, then.\n\n"
+    script = read(text + "Sasha: Yes.\n\nSasha: Thanks.\n")
+    assert script.speakers == ("Lena", "Sasha")
+    assert folds(script)["Alexander"] == ("Sasha", "Alexander says 'call me Sasha' (line 5)")
+    text = "Studio Talk\n\nLena: Hi, Alexander.\n\nAlexander: Don't call me Sasha.\n\nSasha: I am his twin.\n"
+    assert read(text).speakers == ("Lena", "Alexander", "Sasha")
+
+
 def test_a_nickname_that_is_not_a_label_folds_nothing() -> None:
     text = "A talk with Katarina (Kat) Nilsson\n\nLena: Hello!\n\nKatarina: Hi.\n\nLena: Bye.\n"
     script = read(text)

@@ -6,8 +6,8 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
 1. `Full Name (AB):` then `AB:` - one speaker, `Full Name`, with `AB` (and the bracketed label) as
    aliases. A bracket that is not a short name (`Q (cont.):`, `Mary (laughing):`) is a note, and so is a
    degree after a comma (`Ann Lee, PhD:`): the turn is the speaker's before it (`Q`, `Mary`, `Ann Lee`).
-2. A nickname written `First (Nick) Last` or `First "Nick" Last` in the title or the introduction, where
-   both `First` and `Nick` are labels: one speaker, named by the label used most.
+2. A nickname written `First (Nick) Last` or `First "Nick" Last` in the title or the introduction, or a
+   speaker saying "call me Nick", where both are labels: one speaker, named by the label used most.
 3. An honorific or title with a surname (`MS. PSAKI:`, `SECRETARY FUDGE:`) takes the full name the
    document gives (`Jen Psaki`), when exactly one first name stands before that surname in it.
 4. Q&A: a `Q:`/`A:` turn (or `CALLER:`, `AUDIENCE MEMBER:`, `REPORTER:` ...) that opens with a
@@ -45,6 +45,10 @@ _GAP = r"(?:[^\S\n]+\n?[^\S\n]*|\n[^\S\n]*)"
 _NICKNAME = re.compile(
     rf"(?<![\w'’])(?P<first>{_CAP})\s+(?:\((?P<n1>{_CAP})\)|[\"“‘'](?P<n2>{_CAP})[\"”’'])\s+(?P<last>{_CAP})"
 )
+#: "You can call me Sasha" (not "don't call me Sasha").
+_CALL_ME = re.compile(rf"\bcall me\s+(?P<nick>{_CAP})(?![\w'’-])", re.IGNORECASE)
+_NEGATION = re.compile(r"(?:n't|n’t|\bnot|\bnever|\bno)\s*$", re.IGNORECASE)
+MAX_CALL_ME_TURNS = 2000
 #: Words that can stand before a surname without being a first name.
 _NOT_FIRST = frozenset(
     re.findall(
@@ -228,23 +232,34 @@ def _introduction(script: Script) -> list[tuple[str, str]]:
 
 def _nicknames(script: Script, text: str, options: ParseOptions) -> Script:
     names = _Names(script, options)
-    renames: dict[str, str] = {}
-    folds: list[Fold] = []
+    pairs: list[tuple[str, str, str]] = []  # two speakers who are one person, and why
     for where, passage in _introduction(script):
         for m in _NICKNAME.finditer(passage[:MAX_TEXT_CHARS]):
             first, nick, last = m.group("first"), m.group("n1") or m.group("n2"), m.group("last")
             a = names.speaker(first) or names.speaker(f"{first} {last}")
             b = names.speaker(nick) or names.speaker(f"{nick} {last}")
-            if a is None or b is None or a == b or a in renames or b in renames:
-                continue
-            if names.protected(a) and names.protected(b):
-                continue
-            if names.protected(a) or (not names.protected(b) and names.turns.get(a, 0) > names.turns.get(b, 0)):
-                keep, away = a, b
-            else:
-                keep, away = b, a
-            renames[away] = keep
-            folds.append(Fold(away, keep, f"'{' '.join(m.group(0).split())}' {where}"))
+            if a is not None and b is not None:
+                pairs.append((a, b, f"'{' '.join(m.group(0).split())}' {where}"))
+    for turn in script.turns[:MAX_CALL_ME_TURNS]:  # "Alexander: ... You can call me Sasha."
+        if turn.speaker is None:
+            continue
+        for m in _CALL_ME.finditer(turn.text[:MAX_TEXT_CHARS]):
+            if _NEGATION.search(turn.text[max(0, m.start() - 12) : m.start()]):
+                continue  # "don't call me Sasha"
+            b = names.speaker(m.group("nick"))
+            if b is not None:
+                pairs.append((turn.speaker, b, f"{turn.label or turn.speaker} says '{m.group(0)}' (line {turn.line})"))
+    renames: dict[str, str] = {}
+    folds: list[Fold] = []
+    for a, b, why in pairs:
+        if a == b or a in renames or b in renames or (names.protected(a) and names.protected(b)):
+            continue
+        if names.protected(a) or (not names.protected(b) and names.turns.get(a, 0) > names.turns.get(b, 0)):
+            keep, away = a, b
+        else:
+            keep, away = b, a
+        renames[away] = keep
+        folds.append(Fold(away, keep, why))
     return _apply(script, renames, folds)
 
 
