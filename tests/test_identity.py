@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from podrender.cli.main import cli
 from podrender.config import parse_config
-from podrender.errors import ConfigError
+from podrender.errors import ConfigError, PodrenderError
 from podrender.input.formats import parse_options, parse_script
 from podrender.input.formats.labels import display_name
 from podrender.input.script import Script
@@ -437,3 +439,35 @@ def test_how_many_real_transcripts_name_every_speaker() -> None:
     12 with it; the rest wait on label shapes other modules read, or on roles spelled out (KNOWN_GAPS)."""
     passing = [name for name in sorted(expected_speakers()) if not misses(name)]
     assert len(passing) >= 21 - len(KNOWN_GAPS), passing
+
+
+# --- every script: folding keeps the script whole ---------------------------------------------------------------
+
+PIECES = [
+    "Ann Lee (AL): ", "AL: ", "Ann: ", "Q: ", "A: ", "Q    ", "Q (cont.): ", "MR. LEE: ", "Bo Ek, PhD: ", "CALLER: ",
+    "Hi, this is Rosa Diaz. ", "I'm Ann. ", "we'll go to Omar Haddad. ", "call me Ann. ", "Ann (Annie) Lee ",
+    "Jon Lee ", "## Part (Ann Lee)\n", "## Part\n", "---\nspeakers: [Ann Lee]\n---\n", "Interview by Sam Roe\n",
+    "\n", "\n\n", " ", "\u00a0", "hello", "(", ")", ":", "x",
+]  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None, database=None)
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=30).map("".join),
+    st.sampled_from(["t.txt", "t.md"]),
+    st.sampled_from(["", "speakers:\n  Ann: {gender: female}\n", "qa: {A: Bo}\n"]),
+)
+def test_folding_keeps_every_turn_and_every_label_with_one_speaker(text: str, name: str, voices: str) -> None:
+    try:
+        folded = read(text, voices, name=name)
+    except PodrenderError:
+        return
+    apart = read(text, voices + "fold_names: false\n", name=name)
+    assert [(t.index, t.line, t.text, t.label) for t in folded.turns] == [
+        (t.index, t.line, t.text, t.label) for t in apart.turns
+    ]  # only speakers change
+    for turn in folded.turns:
+        if turn.label is not None and turn.speaker is not None:
+            assert turn.label in folded.labels[turn.speaker]
+    configured = {s.name for s in parse_config(voices, "voices.yaml").speakers}
+    assert configured & set(apart.speakers) <= set(folded.speakers)  # voices.yaml's speakers are never folded away
