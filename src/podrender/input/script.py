@@ -17,7 +17,17 @@ MAX_LABEL_WORDS = 4
 #: A first line this short, without sentence punctuation at its end, is the title.
 MAX_TITLE_CHARS = 120
 
-_LABEL = re.compile(r"^(?P<label>[^\W\d_][\w.'’\- ]*?)\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$")
+#: Degrees and suffixes written after a name and a comma: `Mireille B. Reece, Psy.D:`, `Ann Lee, PhD:`.
+_SUFFIX = (
+    r"(?:Ph\.?D\.?|Psy\.?D\.?|Ed\.?D\.?|M\.?D\.?|D\.?O\.?|DDS|RN|MBA|MSc|BSc|M\.?A\.?|B\.?A\.?"
+    r"|Esq\.?|Jr\.?|Sr\.?|II|III|IV)"
+)
+_LABEL = re.compile(
+    r"^(?P<label>[^\W\d_][\w.'’\- ]*?)(?:\s*\((?P<note>[^()\n:]{1,24})\)|,\s*(?P<suffix>" + _SUFFIX + r"))?"
+    r"\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$"
+)
+#: A label's bracket: `Aaron van Wirdum (AvW)` (a short name used later), `Q (cont.)` (a note); or its degree.
+_NOTE = re.compile(r"^(?P<base>.+?)(?:\s*\((?P<note>[^()]+)\)|,\s*(?P<suffix>" + _SUFFIX + r"))$")
 _MARKER = re.compile(r"^(?:##\s+(?P<h>.+?)\s*#*|\[chapter:\s*(?P<b>[^\]]+?)\s*\])$", re.IGNORECASE)
 _PAUSE_ONLY = re.compile(r"^\[pause\s[^\]]*\]$", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "da", "del", "der", "di", "du", "la", "le", "van", "von", "bin", "al", "y"})
@@ -60,6 +70,18 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Fold:
+    """A label that stands for another speaker, and why (podrender.input.identity)."""
+
+    label: str
+    """The label as written (`Alexander`, `AvW`, `Q`), or the speaker it was before."""
+    into: str
+    """The speaker it stands for now (`Sasha`, `Aaron van Wirdum`)."""
+    reason: str
+    """Where the document says so: "'Alexander (Sasha) Rush' in the title"."""
+
+
+@dataclass(frozen=True)
 class Script:
     """A parsed transcript."""
 
@@ -75,6 +97,8 @@ class Script:
     """How that format was chosen, e.g. 'from the .md extension'."""
     voices: tuple[SpeakerConfig, ...] = ()
     """Voice settings written in the script itself (a structured script's `speakers`)."""
+    folds: tuple[Fold, ...] = ()
+    """Labels folded into one person's speaker after parsing (podrender.input.identity), with the reason."""
 
     @property
     def speakers(self) -> tuple[str, ...]:
@@ -114,6 +138,10 @@ class SkipPattern(Protocol):
     def search(self, text: str) -> Any: ...
 
 
+#: Who `Q` and `A` stand for when voices.yaml does not say (nor names a host).
+DEFAULT_QA = {"Q": "Host", "A": "Guest"}
+
+
 @dataclass(frozen=True)
 class ParseOptions:
     """What the parser needs from voices.yaml."""
@@ -129,6 +157,8 @@ class ParseOptions:
     keep: Sequence[SkipPattern] = ()
     """Lines matching any of these are spoken even when they look like page chrome
     (podrender.input.boilerplate; plain transcripts)."""
+    fold_names: bool = True
+    """Fold the labels of one person into one speaker (podrender.input.identity); voices.yaml's `fold_names`."""
 
 
 @dataclass
@@ -145,17 +175,28 @@ def match_label(line: str, known: Mapping[str, str] | None = None) -> tuple[str,
     m = _LABEL.match(line)
     if not m:
         return None
-    label = " ".join(m.group("label").split())
-    words = label.split(" ")
-    if len(label) > MAX_LABEL_CHARS or len(words) > MAX_LABEL_WORDS:
+    base = " ".join(m.group("label").split())
+    note = " ".join((m.group("note") or "").split())
+    label = f"{base} ({note})" if note else f"{base}, {m.group('suffix')}" if m.group("suffix") else base
+    words = base.split(" ")
+    if len(base) > MAX_LABEL_CHARS or len(words) > MAX_LABEL_WORDS:
         return None
-    if known is not None and label.casefold() in known:
+    if known is not None and (label.casefold() in known or (not note and base.casefold() in known)):
         return label, (m.group("rest") or "").strip()
     if not words[0][0].isupper():
         return None
     if any(not (w[0].isupper() or w.casefold() in _PARTICLES) for w in words[1:]):
         return None
     return label, (m.group("rest") or "").strip()
+
+
+def split_label(label: str) -> tuple[str, str | None]:
+    """(`Aaron van Wirdum`, `AvW`) for the label `Aaron van Wirdum (AvW)`, (`Ann Lee`, `PhD`) for `Ann Lee, PhD`;
+    (label, None) without a bracket or a degree."""
+    m = _NOTE.match(label)
+    if m is None:
+        return label, None
+    return m.group("base"), (m.group("note") or m.group("suffix")).strip()
 
 
 def _squash(text: str) -> str:

@@ -55,6 +55,7 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
             {"index": t.index, "speaker": t.speaker or narrator_name, "text": t.text, "line": t.line}
             for t in script.turns
         ],
+        "folds": [{"label": f.label, "into": f.into, "reason": f.reason} for f in script.folds],
         "chapters": [{"title": c.title, "turn": c.first_turn} for c in prepared.chapters],
         "skipped": [{"line": s.line, "text": s.text, "reason": s.reason} for s in script.skipped],
         "warnings": warnings,
@@ -98,6 +99,10 @@ def format_sheet(sheet: dict[str, Any]) -> str:
         )
         lines.append(f"  {'':<{width}}  {_voice_detail(s)}")
     lines.append(f"  estimated length ~{short(sheet['estimated_seconds'] * 1000)}")
+    if sheet.get("folds"):
+        lines.append("")
+        lines.append("Who is who:")
+        lines.extend(f"  {f['label']} → {f['into']}: {f['reason']}" for f in sheet["folds"])
     lines.append("")
     lines.append(f"Chapters ({sheet['chapter_policy']}):")
     turn_lines = {t["index"]: t["line"] for t in sheet["turns"]}

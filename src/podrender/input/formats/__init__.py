@@ -18,7 +18,7 @@ from podrender.errors import ScriptError
 from podrender.input.formats import markdown, plain, play, radio, timestamped
 from podrender.input.formats.labeled import numbered_lines
 from podrender.input.formats.labels import find_label, known_keys
-from podrender.input.script import ParseOptions, Script, check_size
+from podrender.input.script import DEFAULT_QA, ParseOptions, Script, check_size
 
 Parser = Callable[[str, ParseOptions, str], Script]
 
@@ -149,9 +149,10 @@ def detect(text: str, name: str = "script", options: ParseOptions | None = None)
 
 def parse_options(config: Config) -> ParseOptions:
     """What the parsers need from voices.yaml: aliases, skip and keep rules, Q/A speakers, stage directions."""
-    qa = {"Q": config.host or "Host", "A": "Guest", **dict(config.qa)}
+    qa = {**DEFAULT_QA, "Q": config.host or DEFAULT_QA["Q"], **dict(config.qa)}
     return ParseOptions(
-        aliases=config.aliases(), skip=config.skip, qa=qa, stage_directions=config.stage_directions, keep=config.keep
+        aliases=config.aliases(), skip=config.skip, qa=qa, stage_directions=config.stage_directions, keep=config.keep,
+        fold_names=config.fold_names,
     )
 
 
@@ -168,6 +169,9 @@ def parse_script(text: str, options: ParseOptions, *, name: str = "script", inpu
             raise type(exc)(f"{exc.detail} (read as {found.format})", path=name, line=exc.line) from None
         raise
     check_size(script, name)
+    from podrender.input.identity import fold_names  # here: identity reads labels.py of this package
+
+    script = fold_names(script, text, options)
     return replace(script, input_format=found.format, detected_by=found.reason)
 
 

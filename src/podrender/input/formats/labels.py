@@ -3,10 +3,12 @@
 The label-versus-prose rule (every format but plain): `Something:` at the start of a line opens a
 turn when the label
 
-1. is a speaker or alias in voices.yaml (in any case), or `Q`/`A`; or
+1. is a speaker or alias in voices.yaml (in any case), or `Q`/`A` (also without a colon: `Q    text`,
+   `Q - text`); or
 2. looks like a name: 1-4 words of at most 40 characters, each word capitalised (name particles
    such as `de`, `van` may be lower case), letters, dots, hyphens and apostrophes only, optionally
-   after an honorific (`Mr.`, `Dr.`, `Prof.` ...) - and is not one of the common words that
+   after an honorific (`Mr.`, `Dr.`, `Prof.` ...) and before a short bracket (`Aaron van Wirdum (AvW)`,
+   `Q (cont.)`) or a degree (`Ann Lee, PhD`) - and is not one of the common words that
    introduce prose (`Note`, `Update`, `Warning`, `Example`, `Edit`, `Tip`, `Source`, ...).
 
 So `Note: bring gloves.` is prose unless voices.yaml names a speaker (or alias) `Note`.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from podrender.input.script import match_label
+from podrender.input.script import match_label, split_label
 
 #: One-word labels that introduce a remark rather than a speaker, unless voices.yaml lists them.
 _PROSE = """note notes nb ps p.s update updated edit edited warning caution important tip tips hint example
@@ -46,12 +48,20 @@ def display_name(label: str) -> str:
 
 
 def is_prose_word(label: str) -> bool:
+    label = split_label(label)[0]  # `Note (edited):` is prose as `Note:` is
     return speaker_key(label) in PROSE_WORDS or label.casefold().rstrip(".") in PROSE_WORDS
+
+
+#: Press briefings and talk transcripts write `Q` without a colon: `Q    Thank you.` (two spaces or more, often
+#: no-break ones), `Q Hey, John` (one space, then a capital), `Q - How does it compare?` (a dash).
+_BARE_QA = re.compile(r"^(?P<label>[QA])(?:\s*[-–—]\s+|\s{2,}|(?<=Q)\s(?=[A-Z“\"]))(?P<rest>\S.*)$")
 
 
 def find_label(line: str, known: Mapping[str, str], qa: Mapping[str, str] | None = None) -> tuple[str, str] | None:
     """(label, rest) when `line` opens a turn by the rule above, else None. `known` is keyed by speaker_key."""
     found = match_label(line, known_keys(known))
+    if found is None and qa is not None and (bare := _BARE_QA.match(line)) and bare.group("label").casefold() in qa:
+        return bare.group("label"), bare.group("rest").strip()
     if found is None:
         return None
     label, rest = found
