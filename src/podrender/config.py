@@ -138,7 +138,7 @@ class Config:
     audio_line: int | None = None
     qa: tuple[tuple[str, str], ...] = ()
     """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
-    stage_directions: str = "narrator"
+    stage_directions: str = "skip"
     """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
 
     def speaker(self, name: str) -> SpeakerConfig | None:

@@ -35,10 +35,14 @@ def question_title(text: str) -> str | None:
 
 
 def build_chapters(script: Script, host: str | None, policy: str) -> tuple[ChapterPlan, ...]:
-    """Chapters in time order. Markers (`## Title`, `[chapter: Title]`) count in every policy but none."""
+    """Chapters in time order. Markers (`## Title`, `[chapter: Title]`) count in every policy but none.
+    Under `host`, a document with headings (`## Title`, a play's acts and scenes) is chaptered by them
+    alone; host questions make the chapters only of a document without headings."""
     if policy == "none" or not script.turns:
         return ()
     by_turn: dict[int, str] = {}
+    if policy == "host" and any(m.heading for m in script.markers):
+        return _by_headings(script)
     if policy == "host":
         labeled = [t.index for t in script.turns if t.speaker is not None]
         last_labeled = labeled[-1] if labeled else -1
@@ -60,4 +64,17 @@ def build_chapters(script: Script, host: str | None, policy: str) -> tuple[Chapt
         by_turn[0] = "Introduction"
     elif policy == "host" and not by_turn:
         by_turn[0] = script.title and shorten(script.title) or "Episode"
+    return tuple(ChapterPlan(title, index) for index, title in sorted(by_turn.items()))
+
+
+def _by_headings(script: Script) -> tuple[ChapterPlan, ...]:
+    """A document with headings of its own: they are the chapters (the author's sections), not the host's
+    questions. What comes before the first heading is an "Introduction" unless it is only the title."""
+    by_turn = {marker.turn_index: shorten(marker.title) for marker in script.markers}
+    first = min(by_turn)
+    if first > 0:
+        if all(turn.is_title for turn in script.turns[:first]):
+            by_turn[0] = by_turn.pop(first)
+        else:
+            by_turn[0] = "Introduction"
     return tuple(ChapterPlan(title, index) for index, title in sorted(by_turn.items()))

@@ -58,7 +58,7 @@ def parse_labeled(
                 continue
         marker = MARKER.match(line)
         if marker:
-            b.chapter(marker.group("h") or marker.group("b") or "", number)
+            b.chapter(marker.group("h") or marker.group("b") or "", number, heading=marker.group("h") is not None)
             continue
         found = find_label(line, b.known, b.qa)
         if found:

@@ -107,7 +107,7 @@ def parse(text: str, options: ParseOptions) -> Script:
             if heading.group("level") == "#" and not b.has_title and not b.has_content:
                 b.title(words, number)
             else:
-                b.chapter(words, number)
+                b.chapter(words, number, heading=True)
             return None
         if RULE.match(line):
             b.blank()

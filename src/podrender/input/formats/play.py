@@ -8,9 +8,16 @@
     (quietly)                      a stage direction
     You came back.
 
-Stage directions - in parentheses or brackets, and the action paragraphs between speeches - and
-scene headings are never spoken by a character: voices.yaml's `stage_directions` says whether the
-narrator reads them (`narrator`, the default) or they are left out (`skip`).
+Stage directions - in parentheses or brackets, `Enter ...`/`Exit`/`Exeunt` lines, and the action
+paragraphs between speeches - and scene headings are never spoken by a character: voices.yaml's
+`stage_directions` says whether they are left out (`skip`, the default; `inspect` lists them) or the
+narrator reads them (`narrator`).
+
+Act and scene headings are the chapters, named as a person would say them: `ACT I` then
+`SCENE II. Verona. A street.` is "Act 1, Scene 2: Verona. A street". A published play's front
+pages - a Project Gutenberg header and licence, the title page, the cast list (Dramatis Personae),
+a table of contents - are not spoken: the play begins at the act or scene heading before the first
+character's cue.
 """
 
 from __future__ import annotations
@@ -22,9 +29,23 @@ from podrender.input.formats.labeled import alone, looks_like_title, numbered_li
 from podrender.input.formats.labels import speaker_key
 from podrender.input.script import ParseOptions, Script
 
+_ORDINALS = ("FIRST", "SECOND", "THIRD", "FOURTH", "FIFTH", "SIXTH", "SEVENTH", "EIGHTH", "NINTH", "TENTH")
 HEADING = re.compile(
-    r"^(?:(?:ACT|SCENE|PROLOGUE|EPILOGUE)\b.*|(?:INT|EXT|INT\./EXT|I/E|EST)[.\s].*)$|^(?:Act|Scene)\s+[\dIVXLC]+\b.*$"
+    r"^(?:(?:ACT|SCENE|(?:THE\s+)?PROLOGUE|EPILOGUE)\b.*|(?:INT|EXT|INT\./EXT|I/E|EST)[.\s].*)$"
+    rf"|^(?:Act|Scene)\s+[\dIVXLC]+\b.*$|^(?:{'|'.join(_ORDINALS)}|LAST|FINAL)\s+(?:ACT|SCENE)\.?$"
 )
+#: `ACT I.`, `Scene 2. A street.`, `SECOND ACT`: the kind, its number (roman, arabic or an ordinal word), the place.
+_NUMBERED = re.compile(
+    rf"^(?:(?P<ord>{'|'.join(_ORDINALS)}|LAST|FINAL)\s+(?P<kind1>ACT|SCENE)\.?"
+    r"|(?P<kind2>ACT|SCENE)(?:\s+(?P<num>[IVXLC]+|\d{1,3})\b)?\.?)\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+#: Entrances and exits written as a line of their own (`Enter Sampson and Gregory.`, `Exeunt.`).
+MOVEMENT = re.compile(r"^(?:Enter|Re-enter|Exit|Exeunt|Manet|Flourish|Alarum|Sennet)\b[^.!?]{0,120}\.?$")
+#: A Project Gutenberg eBook's header ends with this line, and its licence starts with the END line.
+GUTENBERG_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG\b.*$", re.IGNORECASE)
+GUTENBERG_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG\b.*$", re.IGNORECASE)
 TRANSITION = re.compile(
     r"^(?:[A-Z ]+ TO:|FADE (?:IN|OUT)[.:]?|FADE TO BLACK\.?|THE END\.?|END OF (?:ACT|SCENE|PLAY).*)$"
 )
@@ -43,13 +64,77 @@ def is_cue(line: str) -> str | None:
         return None
     if len(name.split()) > MAX_CUE_WORDS or HEADING.match(name) or TRANSITION.match(line):
         return None
-    return name
+    return name.rstrip(".").strip() or None
+
+
+def _number(numeral: str) -> int | None:
+    if numeral.isdigit():
+        return int(numeral)
+    values = [_ROMAN.get(c) for c in numeral.upper()]
+    if not values or any(v is None for v in values):
+        return None
+    total = 0
+    for i, v in enumerate(values):
+        assert v is not None
+        nxt = values[i + 1] if i + 1 < len(values) else None
+        total += -v if nxt is not None and nxt > v else v
+    return total
+
+
+def heading_title(line: str, act: int | None) -> tuple[str, int | None]:
+    """How a person names the chapter a heading opens, and the act it is in.
+
+    `ACT II` -> "Act 2"; `SCENE III. Verona. A street.` in act 1 -> "Act 1, Scene 3: Verona. A street";
+    other headings (`PROLOGUE`, `INT. KITCHEN - NIGHT`) as written."""
+    m = _NUMBERED.match(line)
+    if not m:
+        return line, act
+    kind = (m.group("kind1") or m.group("kind2")).capitalize()
+    if m.group("ord"):
+        number: int | None = [*_ORDINALS, "LAST", "FINAL"].index(m.group("ord").upper()) + 1
+        if m.group("ord").upper() in ("LAST", "FINAL"):
+            number = None
+    else:
+        number = _number(m.group("num")) if m.group("num") else None
+    rest = m.group("rest").strip().rstrip(".").strip()
+    if kind == "Act":
+        act = number
+        name = f"Act {number}" if number is not None else "Act"
+    else:
+        name = f"Scene {number}" if number is not None else ""
+        if act is not None:
+            name = f"Act {act}, {name}" if name else f"Act {act}"
+        name = name or "Scene"
+    return (f"{name}: {rest}" if rest else name), act
+
+
+def _front_matter(lines: list[tuple[int, str]]) -> tuple[int, int, int]:
+    """(first index of the play, index after its Gutenberg header, index of its licence) for `lines`.
+
+    The play begins at the run of headings (an act, then a scene) before the first character's cue;
+    with no heading before the first cue, it begins after the header."""
+    start = next((i + 1 for i, (_, line) in enumerate(lines) if GUTENBERG_START.match(line)), 0)
+    end = next((i for i, (_, line) in enumerate(lines) if i >= start and GUTENBERG_END.match(line)), len(lines))
+    first_cue = next(
+        (i for i in range(start, end - 1) if is_cue(lines[i][1]) and lines[i + 1][1]), None
+    )
+    if first_cue is None:
+        return start, start, end
+    heading = next((i for i in range(first_cue - 1, start - 1, -1) if HEADING.match(lines[i][1])), None)
+    if heading is None:
+        return start, start, end
+    while True:
+        before = next((i for i in range(heading - 1, start - 1, -1) if lines[i][1]), None)
+        if before is None or not HEADING.match(lines[before][1]) or not _NUMBERED.match(lines[before][1]):
+            return heading, start, end
+        heading = before
 
 
 class _Play:
     def __init__(self, options: ParseOptions) -> None:
         self.b = Builder(options, "play")
-        self.narrate_directions = options.stage_directions != "skip"
+        self.narrate_directions = options.stage_directions == "narrator"
+        self.act: int | None = None
         self.action: list[str] = []
         self.action_line = 0
 
@@ -72,7 +157,7 @@ class _Play:
             if before:
                 self.b.text(before, number)
             self.b.drop_waiting_label()
-            self.direction((m.group("p") or m.group("b") or "").strip(), number)
+            self.direction((m.group("p") or m.group("b") or "").strip().strip("_").strip(), number)
             self.b.label(cue, "", number)  # the character goes on after the direction
             start = m.end()
         rest = line[start:].strip()
@@ -84,8 +169,27 @@ def parse(text: str, options: ParseOptions) -> Script:
     play = _Play(options)
     b = play.b
     lines = numbered_lines(text)
+    begin, header_end, licence = _front_matter(lines)
+    for number, line in lines[:header_end]:
+        m = re.match(r"^title:\s*(.+)$", line, re.IGNORECASE)
+        if m:
+            b.title(m.group(1), number)
+        if line:
+            b.skip(number, line, "Project Gutenberg header")
+    if begin > header_end:
+        first = next(((n, line) for n, line in lines[header_end:begin] if line), None)
+        for number, line in lines[header_end:begin]:
+            if (number, line) == first and not b.has_title and looks_like_title(line):
+                b.title(line, number)
+            elif line:
+                b.skip(number, line, "before the play begins (title page, cast list, contents)")
+    for number, line in lines[licence:]:
+        if line:
+            b.skip(number, line, "Project Gutenberg licence")
     cue: str | None = None
     for i, (number, line) in enumerate(lines):
+        if i < begin or i >= licence:
+            continue
         if not line:
             play.flush_action()
             if cue is not None and b.has_content:
@@ -102,8 +206,17 @@ def parse(text: str, options: ParseOptions) -> Script:
         if HEADING.match(line):
             play.flush_action()
             cue = None
-            b.chapter(line, number)
+            title, play.act = heading_title(line, play.act)
+            b.chapter(title, number, heading=True)
             play.direction(line, number, "scene heading")
+            continue
+        if MOVEMENT.match(line) and len(line.split()) <= 16:
+            play.flush_action()
+            if cue is not None:
+                b.drop_waiting_label()
+            play.direction(line, number, "stage direction (entrance or exit)")
+            if cue is not None:
+                b.label(cue, "", number)
             continue
         if TRANSITION.match(line):
             play.flush_action()

@@ -35,8 +35,9 @@ STAMPED_LINE = re.compile(
 #: `_page : 5`, `_tape : Tape 1/1`: a marker of where the printed transcript turns a page or a tape.
 META_MARKER = re.compile(r"^_(?P<key>[a-z]{1,20})\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 #: `[glossary:LM]`, `[glossary:MAX Q|max. Q]`: markup whose visible text is the part after `|`, else the target.
-LINK_MARKUP = re.compile(r"\[(?!chapter\s*:)(?P<kind>[a-z]{2,20}):(?P<target>[^\[\]|]{1,80})(?:\|(?P<shown>[^\[\]]{1,80}))?\]",
-                         re.IGNORECASE)
+LINK_MARKUP = re.compile(
+    r"\[(?!chapter\s*:)(?P<kind>[a-z]{2,20}):(?P<target>[^\[\]|]{1,80})(?:\|(?P<shown>[^\[\]]{1,80}))?\]", re.IGNORECASE
+)
 
 
 def visible_text(line: str) -> str:
