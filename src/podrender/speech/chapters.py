@@ -69,11 +69,12 @@ def build_chapters(script: Script, host: str | None, policy: str) -> tuple[Chapt
 
 def _by_headings(script: Script) -> tuple[ChapterPlan, ...]:
     """A document with headings of its own: they are the chapters (the author's sections), not the host's
-    questions. What comes before the first heading is an "Introduction" unless it is only the title."""
+    questions. What comes before the first heading is an "Introduction" when someone speaks in it; the title
+    and a narrated preface belong to the first heading's chapter."""
     by_turn = {marker.turn_index: shorten(marker.title) for marker in script.markers}
     first = min(by_turn)
     if first > 0:
-        if all(turn.is_title for turn in script.turns[:first]):
+        if all(turn.speaker is None for turn in script.turns[:first]):
             by_turn[0] = by_turn.pop(first)
         else:
             by_turn[0] = "Introduction"

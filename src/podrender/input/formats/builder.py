@@ -67,6 +67,10 @@ class Builder:
     def has_content(self) -> bool:
         return bool(self._segments)
 
+    @property
+    def has_chapters(self) -> bool:
+        return bool(self._markers)
+
     def chapter(self, title: str, line: int, *, heading: bool = False) -> None:
         """A chapter starts at the next turn; `heading` when it is one of the document's own headings."""
         title = " ".join(title.split())

@@ -33,6 +33,17 @@ def looks_like_title(line: str) -> bool:
     return 0 < len(line) <= MAX_TITLE_CHARS and line[-1] not in ".!?:;,…" and not line.startswith("[")
 
 
+#: `Q    Good afternoon.`, `Q - What is FROST?`, `A - It is ...`: a Q or A label written without its colon,
+#: taken as one when a document has two such lines or more (press briefings, meetup Q&A).
+BARE_QA = re.compile(r"^(?P<label>[QA])(?:\s*[-–—]\s+|\s{2,}|\s(?=[A-Z“\"‘']))(?P<rest>\S.*)$")
+
+
+def bare_qa_lines(lines: list[tuple[int, str]]) -> set[int]:
+    """Numbers of the lines that open a Q/A turn without a colon (see BARE_QA), when there are two or more."""
+    found = {number for number, line in lines if BARE_QA.match(line)}
+    return found if len(found) >= 2 else set()
+
+
 #: A line hook: returns the line (possibly rewritten) to read as text or a label, or None when it handled it.
 Hook = Callable[[Builder, int, str], "str | None"]
 
@@ -43,6 +54,7 @@ def parse_labeled(
     """Read labels, paragraphs and chapter markers; `hook` sees every non-blank line first."""
     b = Builder(options, fmt)
     lines = numbered_lines(text)
+    bare_qa = bare_qa_lines(lines)
     for i, (number, line) in enumerate(lines):
         if not line:
             b.blank()
@@ -56,6 +68,8 @@ def parse_labeled(
             line = rewritten
             if not line:
                 continue
+        if number in bare_qa and (qa := BARE_QA.match(line)):
+            line = f"{qa.group('label')}: {qa.group('rest')}"
         marker = MARKER.match(line)
         if marker:
             b.chapter(marker.group("h") or marker.group("b") or "", number, heading=marker.group("h") is not None)

@@ -23,7 +23,8 @@ from podrender.input.script import match_label
 _PROSE = """note notes nb ps p.s update updated edit edited warning caution important tip tips hint example
     examples source sources summary disclaimer correction reminder caveat fyi tldr tl;dr transcript
     answer question step definition quote credit credits reference references see also bonus
-    postscript addendum footnote spoiler aside context background"""
+    postscript addendum footnote spoiler aside context background location venue slides video paper code
+    website media"""
 PROSE_WORDS = frozenset(_PROSE.split())
 _HONORIFICS = "mr mrs ms mx dr prof sir dame rev fr sr st capt col gen lt sgt det insp"
 HONORIFICS = frozenset(_HONORIFICS.split())
