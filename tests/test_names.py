@@ -131,8 +131,9 @@ def real_speakers() -> list[tuple[str, dict[str, object]]]:
 
 
 def test_casting_gives_plain_genders_on_real_transcripts(espeak: Catalog) -> None:
-    """Over the real transcripts in tests/fixtures/real (SOURCES.md), each speaker whose gender the text
-    makes plain, cast from the labels that mark their turns and the document's text: >= 90 % right."""
+    """Over the real transcripts in tests/fixtures/real (their sources: tests/fixtures/SOURCES.md), each
+    speaker whose gender the text makes plain, cast from the labels that mark their turns and the
+    document's text: >= 90 % right."""
     by_file: dict[str, list[dict[str, object]]] = {}
     for name, speaker in real_speakers():
         by_file.setdefault(name, []).append(speaker)

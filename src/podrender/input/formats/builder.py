@@ -165,9 +165,6 @@ class Builder:
             paragraphs = [" ".join(p) for p in seg.paragraphs if p]
             if seg.label is not None:
                 who = self._speaker(seg.label, names)
-                spellings.setdefault(who, [])
-                if seg.label not in spellings[who]:
-                    spellings[who].append(seg.label)
                 same = built and built[-1][0] == who and built[-1][1] is not None
                 if self.merge_same_speaker and same and i not in marker_at:
                     built[-1][3][:] = [" ".join([*built[-1][3], *paragraphs])]  # cues of one speaker: one turn
@@ -199,6 +196,10 @@ class Builder:
                 continue
             index_of[b] = len(turns)
             turns.append(Turn(len(turns), speaker_name, body, line, said_as))
+            if speaker_name is not None and said_as is not None:  # spellings of speakers who say something
+                spellings.setdefault(speaker_name, [])
+                if said_as not in spellings[speaker_name]:
+                    spellings[speaker_name].append(said_as)
 
         markers: list[Marker] = []
         for title, marker_line, seg_index, heading in self._markers:
