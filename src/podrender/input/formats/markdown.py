@@ -118,7 +118,7 @@ def _labels(lines: list[tuple[int, str]]) -> list[tuple[int, str, bool, bool]]:
         if (m and is_label(line)) or plain is not None:
             label, rest = (m.group("label"), m.group("rest")) if plain is None else plain  # type: ignore[union-attr]
             found.append((number, speaker_key(label), bool(rest.strip()), paragraphs >= 2 and not last.endswith("?")))
-            paragraphs = 0
+            paragraphs = 1 if rest.strip() else 0
         elif line and (i == 0 or not lines[i - 1][1]):
             paragraphs += 1
         if line:
@@ -258,6 +258,9 @@ def parse(text: str, options: ParseOptions) -> Script:
         if number in state.time_lines:
             b.skip(number, line, "place and time of the briefing")
             return None
+        if link_only(LIST_ITEM.sub("", line, count=1)):
+            b.skip(number, line, "a line of links or images")
+            return None
         if number in state.chrome:
             b.skip(number, line, state.chrome[number])
             return None
@@ -279,9 +282,6 @@ def parse(text: str, options: ParseOptions) -> Script:
         while line.startswith(">"):
             line = line[1:].strip()
         line = LIST_ITEM.sub("", line, count=1)
-        if link_only(line):
-            b.skip(number, line, "a line of links or images")
-            return None
         line = ESCAPE.sub(r"\1", _notes(b, number, line))
         if not line:
             return None

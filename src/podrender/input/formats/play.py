@@ -42,7 +42,10 @@ _NUMBERED = re.compile(
 )
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 #: Entrances and exits written as a line of their own (`Enter Sampson and Gregory.`, `Exeunt.`).
-MOVEMENT = re.compile(r"^(?:Enter|Re-enter|Exit|Exeunt|Manet|Flourish|Alarum|Sennet)\b[^.!?]{0,120}\.?$")
+MOVEMENT = re.compile(
+    r"^(?:(?:Enter|Re-enter|Re-Enter)\s+(?:(?:a|an|the|two|three|four|several|all)\s+)?[A-Z]"
+    r"|(?:Exit|Exeunt|Manet|Flourish|Alarum|Sennet)\b)[^.!?]{0,120}\.?$"
+)
 #: A Project Gutenberg eBook's header ends with this line, and its licence starts with the END line.
 GUTENBERG_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG\b.*$", re.IGNORECASE)
 GUTENBERG_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG\b.*$", re.IGNORECASE)
