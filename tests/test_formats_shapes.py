@@ -98,6 +98,11 @@ def test_talk_before_the_first_heading_is_the_introduction_and_a_preface_is_not(
     assert chapter_titles(preface) == ["Bridges"]
 
 
+def test_one_heading_late_in_an_interview_joins_the_host_questions() -> None:
+    script = read("**Maya:** What is a weir?\n\n**Tom:** A low dam.\n\n## Links\n\n**Maya:** See our site.\n")
+    assert chapter_titles(script) == ["What is a weir?", "Links"]
+
+
 def test_a_bracketed_chapter_marker_still_joins_the_host_questions() -> None:
     text = "Maya: What is a weir?\n\nTom: A low dam.\n\n[chapter: Quick round]\nMaya: Oak or pine?\n\nTom: Oak.\n"
     script = read(text, name="talk.txt")

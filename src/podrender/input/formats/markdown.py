@@ -99,11 +99,11 @@ def _front_matter(lines: list[tuple[int, str]], raw_lines: list[str]) -> tuple[i
         return 0, None
     raw = "\n".join(raw_lines[1 : end - 1])
     try:
-        data = yaml.safe_load(raw) if len(raw) <= 65_536 else None
-    except yaml.YAMLError:
+        data = yaml.load(raw, Loader=yaml.BaseLoader) if len(raw) <= 65_536 else None  # strings only: no dates
+    except (yaml.YAMLError, RecursionError):
         data = None
     title = data.get("title") if isinstance(data, dict) else None
-    return end, " ".join(str(title).split()) if isinstance(title, (str, int, float)) and str(title).strip() else None
+    return end, " ".join(title.split()) if isinstance(title, str) and title.strip() else None
 
 
 def _labels(lines: list[tuple[int, str]]) -> list[tuple[int, str, bool, bool]]:
