@@ -139,7 +139,7 @@ class Config:
     qa: tuple[tuple[str, str], ...] = ()
     """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
     stage_directions: str = "skip"
-    """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
+    """Plays: stage directions and scene headings are `skip`ped (the default), or read by the `narrator`."""
 
     def speaker(self, name: str) -> SpeakerConfig | None:
         """The entry for a canonical speaker name, matched case-insensitively."""

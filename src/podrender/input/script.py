@@ -128,7 +128,7 @@ class ParseOptions:
     qa: Mapping[str, str] = field(default_factory=dict)
     """`Q`/`A` labels -> the speaker they stand for (every format but plain)."""
     stage_directions: str = "skip"
-    """Stage directions and scene headings of plays: read by the `narrator`, or `skip`ped."""
+    """Stage directions and scene headings of plays: `skip`ped (the default), or read by the `narrator`."""
     keep: Sequence[SkipPattern] = ()
     """Lines matching any of these are spoken even when they look like page chrome
     (podrender.input.boilerplate; plain transcripts)."""
