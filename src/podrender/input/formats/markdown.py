@@ -97,7 +97,13 @@ def _front_matter(lines: list[tuple[int, str]], raw_lines: list[str]) -> tuple[i
     end = next((number for number, line in lines[1:] if line in ("---", "...")), 0)
     if not end:
         return 0, None
-    raw = "\n".join(raw_lines[1 : end - 1])
+    # Only the `title:` entry is read (the whole front matter can be long: summaries, lists of tags).
+    block = raw_lines[1 : end - 1]
+    start = next((i for i, line in enumerate(block) if line.startswith("title:")), None)
+    if start is None:
+        return end, None
+    stop = next((i for i in range(start + 1, len(block)) if block[i][:1] not in (" ", "\t")), len(block))
+    raw = "\n".join(block[start:stop])
     try:
         data = yaml.load(raw, Loader=yaml.BaseLoader) if len(raw) <= 65_536 else None  # strings only: no dates
     except (yaml.YAMLError, RecursionError):
@@ -128,6 +134,8 @@ def _labels(lines: list[tuple[int, str]]) -> list[tuple[int, str, bool, bool]]:
 
 def section_labels(lines: list[tuple[int, str]], known: set[str]) -> set[int]:
     """Lines of bold labels that name a section rather than a speaker (see the module's docstring)."""
+    if not any(EMPHASIZED_LABEL.match(line) for _, line in lines):
+        return set()  # sections are written in bold
     found = _labels(lines)
     inline = [f for f in found if f[2]]
     speaking = {key for _, key, words, _ in found if words}
