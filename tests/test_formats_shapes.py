@@ -146,6 +146,8 @@ def test_details_about_the_event_before_the_talk_are_not_spoken_nor_speakers() -
     assert script.speakers == ("Maya", "Tom")
     assert ("Location: River Hall", "a detail about the event (before the talk begins)") in skipped(script)
     assert said(script)[-1] == ("Tom", "Location: unknown, he said.")  # once the talk began, it is speech
+    note = read("# Weirs\n\nNote: edited for length\n\n**Maya:** Welcome.\n\n**Tom:** Hi.\n")
+    assert said(note)[0] == (None, "Note: edited for length")  # a remark to the reader, not a detail of the event
 
 
 def test_a_bold_label_alone_on_its_line_names_a_section_not_a_speaker() -> None:

@@ -25,7 +25,7 @@ import yaml
 from podrender.input.boilerplate import page_chrome
 from podrender.input.formats.builder import Builder
 from podrender.input.formats.labeled import numbered_lines, parse_labeled
-from podrender.input.formats.labels import find_label, is_prose_word, speaker_key
+from podrender.input.formats.labels import find_label, speaker_key
 from podrender.input.formats.timestamped import TIME
 from podrender.input.script import ParseOptions, Script
 from podrender.speech.normalize.markup import strip_markup
@@ -64,7 +64,9 @@ MAX_NOTE_WORDS = 10
 ESCAPED_TIME = re.compile(rf"\s*\\?\[{TIME}\\*\]\s*")
 #: A backslash escape: `\[`, `\_`, `\#` stand for the character itself.
 ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
-#: `Location: Zcon 3`, `Slides: ...` before the talk begins: a key the labels rule reads as prose, a short value.
+#: `Location: Zcon 3`, `Slides: ...` before the talk begins: a detail about the event, not a speaker's words.
+_EVENT_KEYS = "location venue place date time slides video audio paper code website media"
+EVENT_KEYS = frozenset(_EVENT_KEYS.split())
 METADATA = re.compile(r"^(?P<key>[^\W\d_][\w ]{0,30}?)\s*:\s*(?P<value>[^.!?]{1,60})$")
 
 
@@ -273,7 +275,7 @@ def parse(text: str, options: ParseOptions) -> Script:
             b.skip(number, line, state.chrome[number])
             return None
         meta = METADATA.match(line)
-        if meta and not b.has_content and not b.has_chapters and is_prose_word(meta.group("key")):
+        if meta and not b.has_content and not b.has_chapters and meta.group("key").casefold() in EVENT_KEYS:
             b.skip(number, line, "a detail about the event (before the talk begins)")
             return None
         heading = HEADING.match(line)
