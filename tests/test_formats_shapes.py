@@ -61,8 +61,8 @@ def test_front_matter_is_not_spoken_and_its_title_is_the_title() -> None:
 
 
 def test_a_document_without_front_matter_keeps_its_first_lines() -> None:
-    script = read("date: today we talk\n\n**Maya:** Welcome.\n\n**Tom:** Hi.\n")
-    assert said(script)[0] == (None, "date: today we talk")
+    script = read("tags: rivers and bridges\n\n**Maya:** Welcome.\n\n**Tom:** Hi.\n")
+    assert said(script)[0] == (None, "tags: rivers and bridges")  # no `---`: not front matter
 
 
 HEADINGS = """# River Talk
