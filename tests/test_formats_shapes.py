@@ -5,9 +5,13 @@ transcripts with elapsed times, page and tape markers and glossary markup."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 import podrender
+from podrender.cli.main import cli
 from podrender.config import parse_config
 from podrender.input.formats import detect, parse_options, parse_script
 from podrender.input.formats.play import heading_title
@@ -392,3 +396,20 @@ def test_inspect_lists_every_line_left_out_with_its_reason() -> None:
     assert {"front matter", "place and time of the briefing", "a transcriber's note"} <= reasons
     spoken = " ".join(u.text for u in prepared.plan.units)
     assert "Laughter" not in spoken and "River Hall" not in spoken
+
+
+def test_inspect_shows_the_left_out_lines_of_a_play_and_of_a_mission_log(tmp_path: Path) -> None:
+    voices = tmp_path / "voices.yaml"
+    voices.write_text("engine: fake\n", encoding="utf-8")
+    for name, text, lines in [
+        ("ferry.txt", GUTENBERG, ["Enter Oswin and Bea.  (stage direction (entrance or exit))",
+                                  "ACT I  (scene heading)", "Title: Two Ferrymen  (Project Gutenberg header)"]),
+        ("mission.txt", MISSION, ["_page : 12  (page marker)", "_tape : Tape 3/2  (tape marker)"]),
+    ]:  # fmt: skip
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["inspect", str(path), "--voices", str(voices)])
+        assert result.exit_code == 0, result.output
+        shown = result.output[result.output.index("Not spoken:") :]
+        for line in lines:
+            assert line in shown, (line, shown)
