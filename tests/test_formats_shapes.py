@@ -307,6 +307,17 @@ def test_a_gutenberg_play_is_read_as_a_play() -> None:
     assert ("OSWIN, a ferryman", "before the play begins (title page, cast list, contents)") in skipped(script)
 
 
+def test_a_direction_in_brackets_may_run_over_lines_and_the_speech_goes_on() -> None:
+    text = ("FIRST ACT\n\nSCENE\n\nJACK.\nDivorces are made in\nHeaven—[Algernon puts out his hand to take a\n"
+            "sandwich.] Please don't. [Takes one.]\n\nALGERNON.\nWhy not?\n")  # fmt: skip
+    script = read(text, name="e.txt")
+    assert said(script) == [("Jack", "Divorces are made in Heaven—"), ("Jack", "Please don't."),
+                            ("Algernon", "Why not?")]  # fmt: skip
+    assert ("Algernon puts out his hand to take a sandwich.", "stage direction") in skipped(script)
+    assert not any(s.reason == "label with no text" for s in script.skipped)
+    assert [m.title for m in script.markers] == ["Act 1"]
+
+
 def test_stage_directions_read_by_the_narrator_when_asked() -> None:
     script = read(GUTENBERG, name="ferry.txt", voices="stage_directions: narrator\n")
     narrated = [text for who, text in said(script) if who is None]
@@ -328,7 +339,8 @@ def test_a_play_without_front_pages_starts_at_once() -> None:
         ("SCENE 12", None, ("Scene 12", None)),
         ("SECOND ACT", None, ("Act 2", 2)),
         ("SCENE", 2, ("Act 2", 2)),
-        ("PROLOGUE", None, ("PROLOGUE", None)),
+        ("PROLOGUE", None, ("Prologue", None)),
+        ("THE PROLOGUE.", None, ("The Prologue", None)),
         ("INT. KITCHEN - NIGHT", 1, ("INT. KITCHEN - NIGHT", 1)),
     ],
 )

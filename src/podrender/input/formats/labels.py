@@ -43,7 +43,7 @@ def display_name(label: str) -> str:
         return label
     if len(label.replace(".", "")) <= 1:  # Q, A
         return label
-    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), label.lower())
+    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)*", lambda m: m.group(0).capitalize(), label.lower())
 
 
 def is_prose_word(label: str) -> bool:

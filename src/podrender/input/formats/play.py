@@ -88,9 +88,11 @@ def heading_title(line: str, act: int | None) -> tuple[str, int | None]:
     """How a person names the chapter a heading opens, and the act it is in.
 
     `ACT II` -> "Act 2"; `SCENE III. Verona. A street.` in act 1 -> "Act 1, Scene 3: Verona. A street";
-    other headings (`PROLOGUE`, `INT. KITCHEN - NIGHT`) as written."""
+    `THE PROLOGUE` -> "The Prologue"; screenplay headings (`INT. KITCHEN - NIGHT`) as written."""
     m = _NUMBERED.match(line)
     if not m:
+        if re.match(r"^(?:THE\s+)?(?:PROLOGUE|EPILOGUE)\b", line):
+            return line.rstrip(".").title(), act  # THE PROLOGUE. -> The Prologue
         return line, act
     kind = (m.group("kind1") or m.group("kind2")).capitalize()
     if m.group("ord"):
@@ -111,15 +113,24 @@ def heading_title(line: str, act: int | None) -> tuple[str, int | None]:
     return (f"{name}: {rest}" if rest else name), act
 
 
+def _speech_follows(line: str) -> bool:
+    """True when the line after a name in capitals can be what the character says (not a blank line, not a
+    heading: `CHORUS.` above `Scene I.` in a table of contents is no cue)."""
+    return bool(line) and not HEADING.match(line)
+
+
 def _front_matter(lines: list[tuple[int, str]]) -> tuple[int, int, int]:
     """(first index of the play, index after its Gutenberg header, index of its licence) for `lines`.
 
-    The play begins at the run of headings (an act, then a scene) before the first character's cue;
-    with no heading before the first cue, it begins after the header."""
+    The play begins at the run of headings (an act, then a scene) before the first character's cue (a name
+    in capitals opening a paragraph, speech below it: not `CHORUS.` in a cast list); with no heading before
+    the first cue, it begins after the header."""
     start = next((i + 1 for i, (_, line) in enumerate(lines) if GUTENBERG_START.match(line)), 0)
     end = next((i for i, (_, line) in enumerate(lines) if i >= start and GUTENBERG_END.match(line)), len(lines))
     first_cue = next(
-        (i for i in range(start, end - 1) if is_cue(lines[i][1]) and lines[i + 1][1]), None
+        (i for i in range(start, end - 1)
+         if is_cue(lines[i][1]) and _speech_follows(lines[i + 1][1]) and (i == start or not lines[i - 1][1])),
+        None,
     )
     if first_cue is None:
         return start, start, end
@@ -140,6 +151,9 @@ class _Play:
         self.act: int | None = None
         self.action: list[str] = []
         self.action_line = 0
+        self.bracket: list[str] | None = None  # a direction in brackets still open, and where it began
+        self.bracket_line = 0
+        self.resume = False  # a direction interrupted the speech: the next words reopen the character's turn
 
     def direction(self, text: str, number: int, why: str = "stage direction") -> None:
         if self.narrate_directions:
@@ -148,24 +162,55 @@ class _Play:
             self.b.skip(number, text, why)
 
     def flush_action(self) -> None:
+        self.close_bracket()
         if self.action:
             self.direction(" ".join(self.action), self.action_line)
             self.action = []
 
     def speech(self, cue: str, line: str, number: int) -> None:
-        """A line of speech: directions inside it go to the narrator (or are left out)."""
+        """A line of speech: directions inside it go to the narrator (or are left out). A direction in
+        brackets may run over several lines (`[Jack puts out his hand ... Algernon at once` / `interferes.]`)."""
+        if self.bracket is not None:
+            end = line.find("]")
+            if end < 0:
+                self.bracket.append(line)
+                return
+            self.bracket.append(line[:end])
+            self._direct(" ".join(self.bracket), self.bracket_line)
+            self.bracket = None
+            line = line[end + 1 :]
         start = 0
         for m in DIRECTION.finditer(line):
-            before = line[start : m.start()].strip()
-            if before:
-                self.b.text(before, number)
-            self.b.drop_waiting_label()
-            self.direction((m.group("p") or m.group("b") or "").strip().strip("_").strip(), number)
-            self.b.label(cue, "", number)  # the character goes on after the direction
+            self._say(cue, line[start : m.start()], number)
+            self._direct(m.group("p") or m.group("b") or "", number)
             start = m.end()
-        rest = line[start:].strip()
-        if rest:
-            self.b.text(rest, number)
+        rest = line[start:]
+        opened = rest.find("[")
+        if opened >= 0 and not rest[opened:].lower().startswith("[pause"):
+            self._say(cue, rest[:opened], number)
+            self.bracket, self.bracket_line = [rest[opened + 1 :]], number
+            return
+        self._say(cue, rest, number)
+
+    def close_bracket(self) -> None:
+        """A bracket left open at the end of a paragraph closes there."""
+        if self.bracket is not None:
+            self._direct(" ".join(self.bracket), self.bracket_line)
+            self.bracket = None
+
+    def _direct(self, text: str, number: int) -> None:
+        self.b.drop_waiting_label()
+        self.direction(" ".join(text.split()).strip("_ "), number)
+        self.resume = True
+
+    def _say(self, cue: str, text: str, number: int) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self.resume:  # the character goes on after the direction
+            self.b.label(cue, "", number)
+            self.resume = False
+        self.b.text(text, number)
 
 
 def parse(text: str, options: ParseOptions) -> Script:
@@ -218,8 +263,7 @@ def parse(text: str, options: ParseOptions) -> Script:
             if cue is not None:
                 b.drop_waiting_label()
             play.direction(line, number, "stage direction (entrance or exit)")
-            if cue is not None:
-                b.label(cue, "", number)
+            play.resume = cue is not None
             continue
         if TRANSITION.match(line):
             play.flush_action()
@@ -227,9 +271,10 @@ def parse(text: str, options: ParseOptions) -> Script:
             continue
         name = is_cue(line)
         nxt = lines[i + 1][1] if i + 1 < len(lines) else ""
-        if name is not None and nxt and (cue is None or speaker_key(name) != speaker_key(cue)):
+        if name is not None and _speech_follows(nxt) and (cue is None or speaker_key(name) != speaker_key(cue)):
             play.flush_action()
             cue = name
+            play.resume = False
             b.label(name, "", number)
             continue
         if cue is not None:
