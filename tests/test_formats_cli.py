@@ -41,7 +41,7 @@ EXPECTED = {
     "harbour-rev.txt": ("timestamped", ["Priya Raman", "Óscar Núñez"], 4, []),
     "morning-desk.txt": ("radio", ["John Smith", "Dr. Jones", "Mr. Smith"], 6, []),
     "ask-the-gardener.txt": ("radio", ["Host", "Guest"], 5, []),
-    "lighthouse.txt": ("play", ["Élodie", "Mr. Halvorsen"], 6, ["Act 1, Scene 1: The lamp room, just before dusk",
+    "lighthouse.txt": ("play", ["Élodie", "Mr. Halvorsen"], 5, ["Act 1, Scene 1: The lamp room, just before dusk",
                                                                 "Act 1, Scene 2"]),  # directions left out
     "urban-trees.vtt": ("vtt", ["Aiyana Redcloud", "Björn Østergaard"], 3, []),
     "night-market.srt": ("srt", ["Keiko", "Luis"], 3, []),

@@ -311,8 +311,7 @@ def test_a_direction_in_brackets_may_run_over_lines_and_the_speech_goes_on() -> 
     text = ("FIRST ACT\n\nSCENE\n\nJACK.\nDivorces are made in\nHeaven—[Algernon puts out his hand to take a\n"
             "sandwich.] Please don't. [Takes one.]\n\nALGERNON.\nWhy not?\n")  # fmt: skip
     script = read(text, name="e.txt")
-    assert said(script) == [("Jack", "Divorces are made in Heaven—"), ("Jack", "Please don't."),
-                            ("Algernon", "Why not?")]  # fmt: skip
+    assert said(script) == [("Jack", "Divorces are made in Heaven— Please don't."), ("Algernon", "Why not?")]
     assert ("Algernon puts out his hand to take a sandwich.", "stage direction") in skipped(script)
     assert not any(s.reason == "label with no text" for s in script.skipped)
     assert [m.title for m in script.markers] == ["Act 1"]

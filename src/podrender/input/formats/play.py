@@ -199,9 +199,12 @@ class _Play:
             self.bracket = None
 
     def _direct(self, text: str, number: int) -> None:
-        self.b.drop_waiting_label()
+        """A direction inside a speech: read by the narrator between two parts of the turn, or left out and
+        the turn goes on."""
+        if self.narrate_directions:
+            self.b.drop_waiting_label()
+            self.resume = True
         self.direction(" ".join(text.split()).strip("_ "), number)
-        self.resume = True
 
     def _say(self, cue: str, text: str, number: int) -> None:
         text = text.strip()
@@ -261,9 +264,9 @@ def parse(text: str, options: ParseOptions) -> Script:
         if MOVEMENT.match(line) and len(line.split()) <= 16:
             play.flush_action()
             if cue is not None:
-                b.drop_waiting_label()
-            play.direction(line, number, "stage direction (entrance or exit)")
-            play.resume = cue is not None
+                play.speech(cue, f"[{line}]", number)  # within a speech, as a direction in brackets
+            else:
+                play.direction(line, number, "stage direction (entrance or exit)")
             continue
         if TRANSITION.match(line):
             play.flush_action()
