@@ -238,6 +238,14 @@ def test_page_chrome_in_markdown_is_left_out() -> None:
     assert all(s.reason.startswith("page chrome") for s in script.skipped)
 
 
+def test_page_chrome_in_a_radio_transcript_is_left_out() -> None:
+    text = "JOHN SMITH: Good morning.\n\nDR. JONES: Morning.\n\nShare\n\n1.2K claps\n\nJOHN SMITH: Goodbye.\n"
+    script = read(text, name="desk.txt")
+    assert script.input_format == "radio"
+    assert [t for _, t in said(script)] == ["Good morning.", "Morning.", "Goodbye."]
+    assert {s.text for s in script.skipped} == {"Share", "1.2K claps"}
+
+
 # --- plays -------------------------------------------------------------------------------------------
 
 GUTENBERG = """The Project Gutenberg eBook of Two Ferrymen

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
+from podrender.input.boilerplate import page_chrome
 from podrender.input.formats.builder import Builder
 from podrender.input.formats.labels import find_label
 from podrender.input.script import MAX_TITLE_CHARS, ParseOptions
@@ -48,18 +49,34 @@ def bare_qa_lines(lines: list[tuple[int, str]]) -> set[int]:
 Hook = Callable[[Builder, int, str], "str | None"]
 
 
+def chrome_lines(lines: list[tuple[int, str]], options: ParseOptions, known: Mapping[str, str]) -> dict[int, str]:
+    """Line number -> why it is web page chrome (podrender.input.boilerplate), for unlabeled lines that
+    voices.yaml's `keep:` does not take back."""
+    content = [(n, line) for n, line in lines if line]
+    verdicts = page_chrome([line for _, line in content])
+    return {
+        n: why for (n, line), why in zip(content, verdicts, strict=True)
+        if why is not None and find_label(line, known) is None and not any(p.search(line) for p in options.keep)
+    }  # fmt: skip
+
+
 def parse_labeled(
-    text: str, options: ParseOptions, fmt: str, hook: Hook | None = None, *, title: bool = True
+    text: str, options: ParseOptions, fmt: str, hook: Hook | None = None, *, title: bool = True, chrome: bool = False
 ) -> Builder:
-    """Read labels, paragraphs and chapter markers; `hook` sees every non-blank line first."""
+    """Read labels, paragraphs and chapter markers; `hook` sees every non-blank line first. With `chrome`,
+    web page chrome is left out (listed with its reason)."""
     b = Builder(options, fmt)
     lines = numbered_lines(text)
+    left_out = chrome_lines(lines, options, b.known) if chrome else {}
     bare_qa = bare_qa_lines(lines)
     for i, (number, line) in enumerate(lines):
         if not line:
             b.blank()
             continue
         if b.skip_rule(number, line):
+            continue
+        if number in left_out:
+            b.skip(number, line, left_out[number])
             continue
         if hook is not None:
             rewritten = hook(b, number, line)

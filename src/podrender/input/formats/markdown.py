@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from podrender.input.boilerplate import page_chrome
 from podrender.input.formats.builder import Builder
-from podrender.input.formats.labeled import numbered_lines, parse_labeled
+from podrender.input.formats.labeled import chrome_lines, numbered_lines, parse_labeled
 from podrender.input.formats.labels import find_label, speaker_key
 from podrender.input.formats.timestamped import TIME
 from podrender.input.script import ParseOptions, Script
@@ -194,10 +193,8 @@ def parse(text: str, options: ParseOptions) -> Script:
     body = [(n, line) for n, line in lines if n > front_end]
     state.sections = section_labels(body, {speaker_key(k) for k in options.aliases})
     content = [(n, line) for n, line in body if line]
-    state.chrome = {
-        n: why for (n, line), why in zip(content, page_chrome([line for _, line in content]), strict=True)
-        if why is not None and not is_label(line) and not any(p.search(line) for p in options.keep)
-    }  # fmt: skip
+    known = {speaker_key(k): v for k, v in options.aliases.items()}
+    state.chrome = {n: why for n, why in chrome_lines(body, options, known).items() if not is_label(raw[n - 1].strip())}
     # A briefing's opening: `5:16 P.M. EDT` and the place named on the line before it.
     for i, (n, line) in enumerate(content[:6]):
         if TIME_LINE.match(line):
