@@ -216,6 +216,7 @@ def test_a_briefings_place_time_and_notes_are_not_spoken() -> None:
     assert "We start at 5:16 P.M. EDT today." in text  # a time inside a sentence is said
     # A long aside in parentheses is the speaker's own words, not a note.
     assert "(Pauses while the aides bring charts to the front of the room and the lights dim.)" in text
+    assert "the (U.S.) market" in words(read("**Ann:** It is the (U.S.) market.\n\n**Tom:** Yes.\n"))
     reasons = skipped(script)
     assert ("River Hall, Room 2", "place and time of the briefing") in reasons
     assert ("(Laughter.)", "a transcriber's note") in reasons

@@ -55,7 +55,7 @@ TIME_LINE = re.compile(r"^(?:END\s+)?\d{1,2}:\d{2}\s*[AP]\.?\s?M\.?(?:\s+[A-Z]{2
 #: A transcriber's note: a short sentence in parentheses (`(Laughter.)`, `(Ms. Jean-Pierre goes up to the
 #: podium.)`) or a known word (`(inaudible)`, `(crosstalk)`).
 NOTE = re.compile(
-    r"\((?:[A-Z][^()]{0,80}?[.!]|(?:inaudible|unintelligible|indiscernible|crosstalk|laughter|laughs|laughing|"
+    r"\((?:(?=[^()]*[a-z])[A-Z][^()]{0,80}?[.!]|(?:inaudible|unintelligible|indiscernible|crosstalk|laughter|laughs|laughing|"
     r"applause|cheers|joke|sighs|coughs|music|silence|pause|audio cuts out)\.?)\)"
 )
 MAX_NOTE_WORDS = 10
