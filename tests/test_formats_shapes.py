@@ -163,6 +163,15 @@ def test_a_bold_label_alone_on_its_line_names_a_section_not_a_speaker() -> None:
     assert [m.title for m in script.markers] == ["Getting Started"]
 
 
+def test_a_bold_line_alone_is_a_heading_but_a_bold_question_is_said() -> None:
+    text = ("**Maya:** Hello.\n\n**Tom:** Hi.\n\n**Early years**\n\n**Maya:** Where were you born?\n\n"
+            "**Tom:** Oslo.\n\n**What came next?**\n\n**Tom:** Rivers.\n\n**This matters.**\n")  # fmt: skip
+    script = read(text)
+    assert [m.title for m in script.markers] == ["Early years"]
+    assert "**What came next?**" in words(script) and "**This matters.**" in words(script)
+    assert "Early years" not in words(script)
+
+
 def test_a_bold_label_inside_one_speakers_long_talk_names_a_section() -> None:
     text = ("**Maya:** How did it go?\n\n**Tom:** Slowly at first.\n\nThen faster.\n\n"
             "**The Second Year:** We built a weir.\n\nIt held.\n\n"

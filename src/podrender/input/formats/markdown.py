@@ -36,6 +36,9 @@ RULE = re.compile(r"^(?:(?:\*\s*){3,}|(?:-\s*){3,}|(?:_\s*){3,})$")
 EMPHASIZED_LABEL = re.compile(
     r"^(?P<m>\*\*|__|\*|_)(?P<label>[^*_:]{1,40}?)\s*(?P<c1>:)?(?P=m)\s*(?P<c2>:)?\s*(?P<rest>.*)$"
 )
+#: `**Early years**` alone as a paragraph: a heading written in bold (no colon: not a label; no `?`: not a
+#: question someone asks; no full stop: not an emphasised sentence).
+BOLD_HEADING = re.compile(r"^(?:\*\*|__)(?P<text>[^*_:?.!]{1,60})(?:\*\*|__)$")
 LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
 COMMENT_OPEN = "<!--"
 COMMENT_CLOSE = "-->"
@@ -285,6 +288,11 @@ def parse(text: str, options: ParseOptions) -> Script:
             return None
         if RULE.match(line):
             b.blank()
+            return None
+        bold = BOLD_HEADING.match(line)
+        alone = (number == 1 or not raw[number - 2].strip()) and (number >= len(raw) or not raw[number].strip())
+        if bold and alone and b.has_content:
+            b.chapter(_words(bold.group("text")), number, heading=True)  # a heading written in bold
             return None
         while line.startswith(">"):
             line = line[1:].strip()
