@@ -8,8 +8,9 @@ location and time lines that open a press briefing, a transcriber's notes in par
 (podrender.input.boilerplate). Each is listed by `inspect` with its reason.
 
 A bold label alone on its line (`**Getting Started:**`) in a document whose speakers' labels
-carry their words on the same line, and a bold label used once between two turns of one speaker,
-are section names, not speakers: they open a chapter and the speaker goes on.
+carry their words on the same line, and a bold label used once inside one speaker's long talk, are
+section names, not speakers: they open a chapter and the speaker goes on. So does a bold line alone
+as a paragraph (`**Early years**`). Any other bold label is a speaker, whatever its wording.
 Emphasis, links and images stay in the turn text as written (the show notes can use the links)
 and are reduced to their words when the text is spoken (podrender.speech.normalize); headings used as
 the title or chapter titles are reduced here.
@@ -78,7 +79,6 @@ class _State:
     comment: bool = False
     in_code: bool = False
     shortcode: bool = False
-    preamble: bool = True
     sections: set[int] = field(default_factory=set)
     chrome: dict[int, str] = field(default_factory=dict)
     time_lines: set[int] = field(default_factory=set)
