@@ -5,6 +5,7 @@ transcripts with elapsed times, page and tape markers and glossary markup."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -442,3 +443,19 @@ def test_inspect_shows_the_left_out_lines_of_a_play_and_of_a_mission_log(tmp_pat
         shown = result.output[result.output.index("Not spoken:") :]
         for line in lines:
             assert line in shown, (line, shown)
+
+
+def test_inspect_counts_a_reason_given_for_many_lines_and_json_lists_them_all(tmp_path: Path) -> None:
+    log = "".join(f"[00:00:{i:02d}:00]\nCC: Roger {i}.\n\n" for i in range(20))
+    path = tmp_path / "log.txt"
+    path.write_text(log + "_page : 2\n", encoding="utf-8")
+    voices = tmp_path / "voices.yaml"
+    voices.write_text("engine: fake\n", encoding="utf-8")
+    shown = CliRunner().invoke(cli, ["inspect", str(path), "--voices", str(voices)]).output
+    listed = shown[shown.index("Not spoken:") :]
+    assert "line 1: [00:00:00:00]  (timestamp)" in listed and "line 7: [00:00:02:00]  (timestamp)" in listed
+    assert "line 10: [00:00:03:00]" not in listed
+    assert "  ... and 17 more lines  (timestamp)" in listed
+    assert "line 61: _page : 2  (page marker)" in listed
+    sheet = json.loads(CliRunner().invoke(cli, ["inspect", str(path), "--voices", str(voices), "--json"]).output)
+    assert sum(1 for s in sheet["skipped"] if s["reason"] == "timestamp") == 20
