@@ -336,6 +336,23 @@ def test_a_direction_in_brackets_may_run_over_lines_and_the_speech_goes_on() -> 
     assert [m.title for m in script.markers] == ["Act 1"]
 
 
+def test_speech_goes_on_after_a_direction_set_apart_by_its_indentation() -> None:
+    text = ("ACT II\n\nSCENE II. A garden.\n\n Enter Romeo.\n\nROMEO.\nHe jests at scars.\n\n"
+            " Juliet appears above at a window.\n\nBut soft, what light breaks?\nIt is the east.\n\n"
+            "JULIET.\nAy me.\n")  # fmt: skip
+    script = read(text, name="rj.txt")
+    assert said(script) == [("Romeo", "He jests at scars.\n\nBut soft, what light breaks? It is the east."),
+                            ("Juliet", "Ay me.")]  # fmt: skip
+    assert ("Juliet appears above at a window.", "stage direction") in skipped(script)
+
+
+def test_without_indentation_to_tell_them_apart_a_paragraph_between_speeches_is_action() -> None:
+    text = "SCENE 1. A dock.\n\nMARTA\nYou came back.\n\nShe turns away.\n\nJOHN\nI did.\n"
+    script = read(text, name="dock.txt")
+    assert said(script) == [("Marta", "You came back."), ("John", "I did.")]
+    assert ("She turns away.", "stage direction") in skipped(script)
+
+
 def test_stage_directions_read_by_the_narrator_when_asked() -> None:
     script = read(GUTENBERG, name="ferry.txt", voices="stage_directions: narrator\n")
     narrated = [text for who, text in said(script) if who is None]

@@ -23,6 +23,7 @@ character's cue.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from podrender.input.formats.builder import Builder
 from podrender.input.formats.labeled import alone, looks_like_title, numbered_lines
@@ -117,6 +118,28 @@ def _speech_follows(line: str) -> bool:
     """True when the line after a name in capitals can be what the character says (not a blank line, not a
     heading: `CHORUS.` above `Scene I.` in a table of contents is no cue)."""
     return bool(line) and not HEADING.match(line)
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" \u00a0"))
+
+
+def _speech_indent(lines: list[tuple[int, str]], raw: list[str], begin: int, end: int) -> int | None:
+    """How far speech is indented when the play sets its directions apart by indentation (Project
+    Gutenberg's ` Enter Romeo.` against speech at the margin), else None: then a paragraph after a blank
+    line is a speech only under a cue, and anything else between speeches is a direction."""
+    speech: Counter[int] = Counter()
+    moves: set[int] = set()
+    for i in range(begin, min(end, len(lines)) - 1):
+        number, line = lines[i]
+        if is_cue(line) and _speech_follows(lines[i + 1][1]):
+            speech[_indent(raw[lines[i + 1][0] - 1])] += 1
+        elif MOVEMENT.match(line):
+            moves.add(_indent(raw[number - 1]))
+    if not speech or not moves:
+        return None
+    usual = speech.most_common(1)[0][0]
+    return usual if usual not in moves else None
 
 
 def _front_matter(lines: list[tuple[int, str]]) -> tuple[int, int, int]:
@@ -237,16 +260,20 @@ def parse(text: str, options: ParseOptions) -> Script:
     for number, line in lines[licence:]:
         if line:
             b.skip(number, line, "Project Gutenberg licence")
+    raw = text.split("\n")
+    speech_indent = _speech_indent(lines, raw, begin, licence)
     cue: str | None = None
+    last_cue: str | None = None  # whose speech a paragraph after a direction may continue
     for i, (number, line) in enumerate(lines):
         if i < begin or i >= licence:
             continue
         if not line:
             play.flush_action()
             if cue is not None and b.has_content:
-                cue = None
+                last_cue, cue = cue, None
             b.blank()
             continue
+        indent = _indent(raw[number - 1])
         if b.skip_rule(number, line):
             continue
         if cue is None and not b.has_content and not b.has_title:
@@ -256,7 +283,7 @@ def parse(text: str, options: ParseOptions) -> Script:
                 continue
         if HEADING.match(line):
             play.flush_action()
-            cue = None
+            cue = last_cue = None
             title, play.act = heading_title(line, play.act)
             b.chapter(title, number, heading=True)
             play.direction(line, number, "scene heading")
@@ -276,10 +303,12 @@ def parse(text: str, options: ParseOptions) -> Script:
         nxt = lines[i + 1][1] if i + 1 < len(lines) else ""
         if name is not None and _speech_follows(nxt) and (cue is None or speaker_key(name) != speaker_key(cue)):
             play.flush_action()
-            cue = name
+            cue, last_cue = name, None
             play.resume = False
             b.label(name, "", number)
             continue
+        if cue is None and last_cue is not None and indent == speech_indent and not line.startswith("["):
+            cue = last_cue  # the speech goes on after a blank line or a direction (`ROMEO.` ... `But soft, ...`)
         if cue is not None:
             play.speech(cue, line, number)
             continue
