@@ -420,12 +420,21 @@ CAPCOM: Roger. Go for [glossary:MAX Q|max. Q]. See [chapter: Ascent]
 def test_mission_transcripts_drop_times_and_markers_and_keep_markup_words() -> None:
     script = read(MISSION, name="mission.txt")
     assert script.input_format == "timestamped"
-    assert script.labels == {"Twr": ("TWR",), "Cmd": ("CMD",), "Capcom": ("CAPCOM",)}
-    assert said(script) == [("Twr", "5, 4, 3 --"), ("Cmd", "We have lift-off. RCS looks good."),
+    assert script.labels == {"TWR": ("TWR",), "CMD": ("CMD",), "Capcom": ("CAPCOM",)}  # abbreviations stay
+    assert said(script) == [("TWR", "5, 4, 3 --"), ("CMD", "We have lift-off. RCS looks good."),
                             ("Capcom", "Roger. Go for max. Q. See [chapter: Ascent] and report.")]  # fmt: skip
     reasons = skipped(script)
     assert ("_page : 12", "page marker") in reasons and ("_tape : Tape 3/2", "tape marker") in reasons
     assert ("[-00:00:00:05]", "timestamp") in reasons
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [("CDR", "CDR"), ("CAPCOM", "Capcom"), ("MR. SMITH", "Mr. Smith"), ("MEMBERS OF BTS", "Members of BTS"),
+     ("THE PRESIDENT", "The President"), ("CAPULET’S COUSIN", "Capulet’s Cousin"), ("LYNN", "Lynn")],
+)  # fmt: skip
+def test_labels_in_capitals_are_shown_as_a_person_writes_them(label: str, name: str) -> None:
+    assert read(f"{label}: Hello.\n\nANN LEE: Hi.\n", name="t.txt").speakers[0] == name
 
 
 def test_underscored_words_in_ordinary_speech_are_spoken() -> None:
