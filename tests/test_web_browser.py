@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
 
 from mutagen.id3 import ID3  # noqa: E402
+
+import podrender  # noqa: E402  (the server runs this podrender, wherever the test is started from)
 
 SCRIPT = """\
 Night Market Radio
@@ -50,17 +53,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`podrender serve` on a free localhost port; yields (base URL, output dir)."""
-    (tmp_path / "voices.yaml").write_text(VOICES, encoding="utf-8")
+@contextmanager
+def serving(home: Path, voices: str) -> Iterator[str]:
+    """`podrender serve` (this checkout's podrender) run in `home` with `voices` as its ./voices.yaml, on a
+    free localhost port, renders in `home/out`, its cache in `home/cache`; yields the base URL."""
+    (home / "voices.yaml").write_text(voices, encoding="utf-8")
     port = free_port()
-    out = tmp_path / "out"
-    log = (tmp_path / "server.log").open("wb")
+    log = (home / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "podrender", "serve", "--port", str(port), "--output-dir", str(out),
-         "--cache-dir", str(tmp_path / "cache")],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-m", "podrender", "serve", "--port", str(port), "--output-dir", str(home / "out"),
+         "--cache-dir", str(home / "cache")],
+        cwd=home, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path(podrender.__file__).resolve().parents[1])},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -68,15 +72,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/api/defaults", timeout=2) as response:
-                    assert json.loads(response.read())["voices"] == VOICES
+                    assert json.loads(response.read())["voices"] == voices
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "the server did not start:\n" + (tmp_path / "server.log").read_text()
-                    ) from None
+                    raise AssertionError("the server did not start:\n" + (home / "server.log").read_text()) from None
                 time.sleep(0.1)
-        yield base, out
+        yield base
     finally:
         proc.terminate()
         try:
@@ -85,6 +87,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`podrender serve` on a free localhost port; yields (base URL, output dir)."""
+    with serving(tmp_path, VOICES) as base:
+        yield base, tmp_path / "out"
 
 
 @pytest.fixture
@@ -127,7 +136,7 @@ def test_paste_pick_render_listen_download(page, server: tuple[str, Path], tmp_p
     picker = page.locator('select[data-speaker="Priya"]')
     before = picker.input_value()
     chosen = "gmw/en-gb-scotland+f4" if before != "gmw/en-gb-scotland+f4" else "gmw/en-us+f2"
-    with page.expect_response(lambda r: r.url.endswith("/api/inspect") and r.status == 200):
+    with page.expect_response(lambda r: "/api/inspect" in r.url and r.status == 200):
         picker.select_option(chosen)
     expect(page.locator('select[data-speaker="Priya"]')).to_have_value(chosen)
 

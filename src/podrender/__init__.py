@@ -80,6 +80,8 @@ _EXPORTS: dict[str, str] = {
     "Cache": "podrender.cache",
     "default_cache_dir": "podrender.cache",
     "atomic_write": "podrender.output.files",
+    # audio
+    "encode_mp3": "podrender.audio.encode",
 }
 #: public names that are another name in their module
 _RENAMED = {"resolve_format_name": "resolve_name", "register_engine": "register", "short_time": "short"}
@@ -101,6 +103,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getattr__ loads them
+    from podrender.audio.encode import encode_mp3
     from podrender.audio.settings import AudioSettings
     from podrender.cache import Cache, default_cache_dir
     from podrender.config import CHAPTER_POLICIES, Config, SpeakerConfig, load_config, parse_config

@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +20,7 @@ from podrender.config import AudioSettings, Config
 from podrender.engines import Engine, get_engine
 from podrender.engines.catalog import Catalog
 from podrender.errors import CacheError, OutputError, ScriptError
+from podrender.input.edits import edit_turns
 from podrender.input.formats import parse_options, parse_script, with_script_voices
 from podrender.output.files import check_outputs, folder_lock, written_by_podrender
 from podrender.output.result import RenderResult
@@ -75,10 +76,14 @@ def prepare(
     policy: str | None = None,
     audio: AudioSettings | None = None,
     input_format: str | None = None,
+    edits: Mapping[int, str] | None = None,
 ) -> Prepared:
     """Parse, cast, choose chapters and plan units. No audio is made. The input format is detected
-    from `source`'s extension and the text unless `input_format` names it (podrender.input.formats)."""
+    from `source`'s extension and the text unless `input_format` names it (podrender.input.formats).
+    `edits`: new written text for turns, by turn index (the web page's "edit a turn"), applied after parsing."""
     script = parse_script(text, parse_options(config), name=source, input_format=input_format)
+    if edits:
+        script = edit_turns(script, edits, source)
     config = with_script_voices(config, script)
     engine = get_engine(config.engine)
     catalog = load_catalog(engine)

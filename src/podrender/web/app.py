@@ -37,14 +37,17 @@ from podrender.web.models import (
     STATIC,
     ApiError,
     DefaultsOut,
+    EnginesOut,
     ErrorOut,
+    PreviewInput,
     RenderList,
     RenderOut,
     VoicesOut,
     WebSettings,
 )
+from podrender.web.preview import PreviewCache
 from podrender.web.ranges import ranged_file
-from podrender.web.reading import BodyLimit, _field, human_size, read_render_request
+from podrender.web.reading import BodyLimit, _field, human_size, read_preview_request, read_render_request
 from podrender.web.security import LOCAL_HOSTS, Security  # noqa: F401 - LOCAL_HOSTS: the default of `serve`
 from podrender.web.server import run as run_server  # noqa: F401 - `podrender serve` runs the app with it
 from podrender.web.work import ClientGone, run_work, stop_all
@@ -65,6 +68,7 @@ def render_json(state: JobStatus) -> dict[str, Any]:
         "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in state.chapters],
         "error": state.error,
         "duration_ms": state.duration_ms,
+        "units": None if state.made is None else {"made": state.made, "reused": state.reused or 0},
         "created": state.created,
         "started": state.started,
         "finished": state.finished,
@@ -82,6 +86,23 @@ def voice_choices(voices: list[dict[str, Any]], variants: list[str]) -> list[str
         out.extend(f"{vid}+{variant}" for variant in offered)
     out.extend(v["id"] for v in voices if v["id"] not in english)
     return out
+
+
+def engine_rows(default: str) -> list[dict[str, Any]]:
+    """Every registered engine: its name, whether it can be used here, else what to install. The
+    test engines (fake, ...) only when they are the `default`."""
+    from podrender import engine_names, get_engine
+
+    rows = []
+    for name in engine_names():
+        if name in ("fake", "faulty") and name != default:
+            continue
+        try:
+            missing = get_engine(name).missing()
+        except Exception as exc:  # noqa: BLE001 - an engine that cannot even be made is not available
+            missing = str(exc)
+        rows.append({"name": name, "available": not missing, "missing": missing or None})
+    return rows
 
 
 # --- the application ------------------------------------------------------------------------
@@ -146,6 +167,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.queue = jobs_queue
+    previews = PreviewCache()
+    app.state.previews = previews
     app.state.settings = settings
     app.add_middleware(
         BodyLimit,
@@ -183,12 +206,13 @@ def create_app(
         return FileResponse(STATIC / "index.html", media_type="text/html", headers=headers)
 
     @app.post("/api/inspect", tags=["podrender"], openapi_extra=REQUEST_BODY, responses=ERRORS)
-    async def inspect(request: Request) -> Any:
+    async def inspect(request: Request, spoken: bool = False) -> Any:
         """The cast sheet, as `podrender inspect --json` prints it: speakers and voices, turns,
-        chapters, skipped lines, warnings. No audio is made."""
+        chapters, skipped lines, warnings. No audio is made. With `?spoken=true` it also holds
+        `spoken`: `podrender inspect --spoken --json`'s turns (what each voice will be asked to say)."""
         req = await read_render_request(request, settings)
         try:
-            sheet: dict[str, Any] = await run_work(request, "inspect", req)
+            sheet: dict[str, Any] = await run_work(request, "inspect-spoken" if spoken else "inspect", req)
         except ClientGone:
             return Response(status_code=499)  # nobody to answer; the work was stopped
         return sheet
@@ -214,6 +238,40 @@ def create_app(
         state = jobs_queue.status(job_id)
         assert state is not None
         return JSONResponse(render_json(state), status_code=202, headers={"Location": f"/api/renders/{job_id}"})
+
+    @app.post(
+        "/api/preview", tags=["podrender"], response_class=Response,
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": PreviewInput.model_json_schema()}}}},
+        responses={200: {"content": {"audio/mpeg": {}}, "description": "The line, as MP3"}, **ERRORS},
+    )  # fmt: skip
+    async def preview(request: Request) -> Response:
+        """A short MP3 of `speaker`'s first line in `script` (with the page's voice choices), in the voice
+        a render gives them; or of `text` in `voice`. Answers are cached (X-Preview-Cache: hit|miss)."""
+        req = await read_preview_request(request, settings)
+        key = req.key()
+        found = previews.get(key)
+        if found is None:
+            try:
+                found = await run_work(request, "preview", req)
+            except ClientGone:
+                return Response(status_code=499)
+            except ConfigError as exc:
+                if exc.detail.startswith("no speaker"):
+                    raise ApiError(400, str(exc), "speaker") from None
+                raise
+            assert isinstance(found, bytes)
+            previews.put(key, found)
+            state = "miss"
+        else:
+            state = "hit"
+        headers = {"X-Preview-Cache": state, "Cache-Control": "private, max-age=3600"}
+        return Response(found, media_type="audio/mpeg", headers=headers)
+
+    @app.get("/api/engines", tags=["podrender"], response_model=EnginesOut)
+    async def engines() -> dict[str, Any]:
+        """The engines podrender knows, whether each can be used here, and if not the command that adds it."""
+        return {"default": default_engine, "engines": await run_in_threadpool(engine_rows, default_engine)}
 
     @app.get("/api/renders", tags=["podrender"], response_model=RenderList)
     async def list_renders(request: Request) -> dict[str, Any]:

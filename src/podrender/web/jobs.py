@@ -79,6 +79,12 @@ class RenderRequest:
     """(speaker, voice) choices from the page's pickers, merged over voices.yaml."""
     source: str = "script"
     """A label for messages and the default title (an uploaded file's name), never opened."""
+    engines: tuple[tuple[str, str], ...] = ()
+    """(speaker, engine) choices from the page: the speaker's voice is one of that engine's."""
+    same_as: tuple[tuple[str, str], ...] = ()
+    """(label, speaker): the label is another name of that speaker (an alias), with the same voice."""
+    edits: tuple[tuple[int, str], ...] = ()
+    """(turn index, new written text): turns edited on the page, applied after parsing."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,10 @@ class JobStatus:
     finished: float | None = None
     owner: str = ""
     """Whose render this is (a digest of the page's session cookie); lists show a caller only theirs."""
+    made: int | None = None
+    """Units synthesized by this render (the rest came from the shared chunk cache); set when done."""
+    reused: int | None = None
+    """Units taken from the chunk cache; set when done."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobStatus:
@@ -123,6 +133,8 @@ class JobStatus:
             started=data.get("started"),
             finished=data.get("finished"),
             owner=str(data.get("owner") or ""),
+            made=data.get("made"),
+            reused=data.get("reused"),
         )
 
 
@@ -180,26 +192,51 @@ def script_text(data: bytes, source: str = "script") -> str:
     return text
 
 
-def merge_speakers(config: Config, speakers: tuple[tuple[str, str], ...]) -> Config:
-    """Apply the page's voice choices: a listed speaker gets the new voice, others are added."""
-    if not speakers:
+def merge_speakers(
+    config: Config,
+    speakers: tuple[tuple[str, str], ...],
+    engines: tuple[tuple[str, str], ...] = (),
+    same_as: tuple[tuple[str, str], ...] = (),
+) -> Config:
+    """Apply the page's choices: a listed speaker gets the new voice (and engine), others are added;
+    a "same as" label becomes an alias of its speaker (its own entry, if any, is dropped)."""
+    if not (speakers or engines or same_as):
         return config
     aliases = config.aliases()
     entries = list(config.speakers)
-    for name, voice in speakers:
+
+    def at(name: str) -> int:
         canonical = aliases.get(name.casefold(), name)
-        at = next((i for i, s in enumerate(entries) if s.name.casefold() == canonical.casefold()), None)
-        if at is None:
-            entries.append(SpeakerConfig(name=canonical, voice=voice))
-        else:
-            entries[at] = replace(entries[at], voice=voice, voice_line=0)
+        found = next((i for i, s in enumerate(entries) if s.name.casefold() == canonical.casefold()), None)
+        if found is None:
+            entries.append(SpeakerConfig(name=canonical))
+            found = len(entries) - 1
+        return found
+
+    for label, speaker in same_as:
+        entries = [e for e in entries if e.name.casefold() != label.casefold()]
+        i = at(speaker)
+        if label.casefold() not in (a.casefold() for a in entries[i].aliases):
+            entries[i] = replace(entries[i], aliases=(*entries[i].aliases, label))
+        aliases = {**aliases, label.casefold(): entries[i].name}
+    engine_of = dict(engines)
+    for name, voice in speakers:
+        i = at(name)
+        engine = engine_of.get(name)
+        if engine is None:
+            entries[i] = replace(entries[i], voice=voice, voice_line=0)
+        else:  # another engine's voice: what only the old engine understood goes
+            entries[i] = replace(
+                entries[i], voice=voice, voice_line=0, engine=None if engine == config.engine else engine,
+                engine_line=0, model=None, speaker_id=None, length_scale=None, rate=None, pitch=None,
+            )  # fmt: skip
     return replace(config, speakers=tuple(entries))
 
 
 def build_config(request: RenderRequest) -> Config:
-    """voices.yaml text (no file may be named in it) with the pickers' choices merged in."""
+    """voices.yaml text (no file may be named in it) with the page's choices merged in."""
     config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
-    return merge_speakers(config, request.speakers)
+    return merge_speakers(config, request.speakers, request.engines, request.same_as)
 
 
 def check_request(request: RenderRequest, *, in_server: bool = True) -> Prepared:
@@ -210,22 +247,38 @@ def check_request(request: RenderRequest, *, in_server: bool = True) -> Prepared
     called in the threaded server (voices are listed in a spawned process), else in a single-threaded
     process, which may list them itself.
     """
-    from podrender import UnknownVoice, prepare
+    from podrender import prepare
+
+    config = checked_config(request, in_server=in_server)
+    edits = dict(request.edits)
+    return prepare(request.script, config, source=request.source, policy=request.chapters, edits=edits)
+
+
+def checked_config(request: RenderRequest, *, in_server: bool = True) -> Config:
+    """voices.yaml with the page's choices merged in, every picked voice checked against its engine."""
+    from podrender import UnknownVoice
 
     config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
-    if in_server:
-        catalog = catalog_for(config.engine)
-    else:
-        from podrender import get_engine, load_catalog
-
-        catalog = load_catalog(get_engine(config.engine))
+    engine_of = dict(request.engines)
+    catalogs: dict[str, Catalog] = {}
     for name, voice in request.speakers:
+        engine = engine_of.get(name, config.engine)
+        if engine not in catalogs:
+            catalogs[engine] = _catalog(engine, in_server, name)
         try:
-            catalog.resolve(voice)
+            catalogs[engine].resolve(voice)
         except UnknownVoice as exc:
             raise PickerError(str(exc), path=f"voice for '{name}'") from None
-    config = merge_speakers(config, request.speakers)
-    return prepare(request.script, config, source=request.source, policy=request.chapters)
+    return merge_speakers(config, request.speakers, request.engines, request.same_as)
+
+
+def _catalog(engine: str, in_server: bool, speaker: str) -> Catalog:
+    from podrender import engine_names, get_engine, load_catalog
+
+    if engine not in engine_names():
+        known = ", ".join(engine_names())
+        raise PickerError(f"unknown engine '{engine}'; engines: {known}", path=f"engine for '{speaker}'")
+    return catalog_for(engine) if in_server else load_catalog(get_engine(engine))
 
 
 _catalog_lock = threading.Lock()
@@ -303,7 +356,14 @@ def write_status(folder: Path, data: dict[str, Any]) -> None:
 def save_request(folder: Path, request: RenderRequest) -> None:
     (folder / "script.txt").write_bytes(request.script.encode("utf-8"))
     (folder / "voices.yaml").write_bytes(request.voices.encode("utf-8"))
-    meta = {"chapters": request.chapters, "speakers": [list(p) for p in request.speakers], "source": request.source}
+    meta = {
+        "chapters": request.chapters,
+        "speakers": [list(p) for p in request.speakers],
+        "source": request.source,
+        "engines": [list(p) for p in request.engines],
+        "same_as": [list(p) for p in request.same_as],
+        "edits": [list(p) for p in request.edits],
+    }
     (folder / "request.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
@@ -315,6 +375,9 @@ def load_request(folder: Path) -> RenderRequest:
         chapters=meta.get("chapters"),
         speakers=tuple((str(n), str(v)) for n, v in meta.get("speakers") or ()),
         source=str(meta.get("source") or "script"),
+        engines=tuple((str(n), str(e)) for n, e in meta.get("engines") or ()),
+        same_as=tuple((str(a), str(n)) for a, n in meta.get("same_as") or ()),
+        edits=tuple((int(i), str(t)) for i, t in meta.get("edits") or ()),
     )
 
 
@@ -334,7 +397,10 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
         request = load_request(folder)
         # The server checked the request already; this process is single-threaded, so listing
         # voices here may fork.
-        prepared = prepare(request.script, build_config(request), source=request.source, policy=request.chapters)
+        prepared = prepare(
+            request.script, build_config(request), source=request.source, policy=request.chapters,
+            edits=dict(request.edits),
+        )  # fmt: skip
         put(status="running", title=prepared.title, done=0, total=len(prepared.plan.units))
 
         def progress(p: Progress) -> None:
@@ -349,7 +415,8 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
             {"title": c["title"], "start_ms": c["start_ms"], "end_ms": c["end_ms"]} for c in manifest["chapters"]
         ]
         put(status="done", title=result.prepared.title, done=state.get("total", 0), chapters=chapters,
-            duration_ms=manifest["duration_ms"], finished=time.time())  # fmt: skip
+            duration_ms=manifest["duration_ms"], made=result.misses, reused=result.hits,
+            finished=time.time())  # fmt: skip
     except PodrenderError as exc:
         put(status="failed", error=str(exc), finished=time.time())
     except Exception as exc:  # noqa: BLE001 - a person reads this on the page; the trace goes to the log

@@ -16,10 +16,13 @@ MAX_VOICES_BYTES = 256 * 1024
 #: Room in a request body for the fields beside the script (voices.yaml, choices, multipart framing).
 BODY_SLACK = MAX_VOICES_BYTES + 64 * 1024
 MAX_SPEAKER_CHOICES = 100
+MAX_EDITS = 500
+#: The longest text POST /api/preview says in a given voice.
+MAX_PREVIEW_CHARS = 500
 #: The common espeak-ng variants offered in the pickers for every English voice.
 PICKER_VARIANTS = ("f1", "f2", "f3", "f4", "f5", "m1", "m2", "m3", "m4", "m5", "m6", "m7")
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
@@ -65,6 +68,31 @@ class RenderInput(BaseModel):
     speakers: dict[str, str] | None = Field(
         None, description="Voice choices from the pickers, {speaker: voice}, merged over voices.yaml."
     )
+    engines: dict[str, str] | None = Field(
+        None, description="Engine choices, {speaker: engine}: that speaker's voice in `speakers` is the engine's."
+    )
+    same_as: dict[str, str] | None = Field(
+        None, description='"Same as" choices, {label: speaker}: the label is another name of that speaker.'
+    )
+    edits: dict[str, str] | None = Field(
+        None, description="Edited turns, {turn index: new text} (indexes as in the cast sheet's turns)."
+    )
+
+
+class PreviewInput(BaseModel):
+    """The JSON body of POST /api/preview: a speaker of a script, or a voice and a text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speaker: str | None = Field(None, description="Whose first line to say (with `script`).")
+    script: str | None = Field(None, description="The transcript the speaker is in.")
+    voices: str | None = Field(None, description="voices.yaml text; omitted means the server's.")
+    speakers: dict[str, str] | None = Field(None, description="As in POST /api/inspect.")
+    engines: dict[str, str] | None = Field(None, description="As in POST /api/inspect.")
+    same_as: dict[str, str] | None = Field(None, description="As in POST /api/inspect.")
+    voice: str | None = Field(None, description="A voice id to say `text` in (instead of speaker and script).")
+    engine: str | None = Field(None, description="The engine of `voice` (default: voices.yaml's).")
+    text: str | None = Field(None, description="What to say in `voice`, up to 500 characters.")
 
 
 class ErrorOut(BaseModel):
@@ -91,6 +119,9 @@ class RenderOut(BaseModel):
     chapters: list[ChapterOut]
     error: str | None
     duration_ms: int | None
+    units: dict[str, int] | None = Field(
+        None, description="When done: units `made` by this render and `reused` from the shared chunk cache."
+    )
     created: float
     started: float | None
     finished: float | None
@@ -115,6 +146,17 @@ class VoicesOut(BaseModel):
     choices: list[str] = Field(description="Ids offered in the page's pickers: English voices with common variants.")
 
 
+class EngineOut(BaseModel):
+    name: str
+    available: bool
+    missing: str | None = Field(None, description="When not available: what to install.")
+
+
+class EnginesOut(BaseModel):
+    default: str = Field(description="The engine of the server's voices.yaml.")
+    engines: list[EngineOut]
+
+
 class DefaultsOut(BaseModel):
     voices: str = Field(description="The server's default voices.yaml text (./voices.yaml where it runs, else empty).")
     chapters: list[str]
@@ -125,6 +167,9 @@ _SCRIPT_FIELDS = {
     "voices": {"type": "string", "description": "voices.yaml text (or a file)."},
     "chapters": {"type": "string", "enum": list(CHAPTER_POLICIES)},
     "speakers": {"type": "string", "description": 'JSON object {"speaker": "voice"}.'},
+    "engines": {"type": "string", "description": 'JSON object {"speaker": "engine"}.'},
+    "same_as": {"type": "string", "description": 'JSON object {"label": "speaker"}.'},
+    "edits": {"type": "string", "description": 'JSON object {"turn index": "new text"}.'},
 }
 REQUEST_BODY: dict[str, Any] = {
     "requestBody": {

@@ -14,12 +14,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from podrender import CHAPTER_POLICIES, ConfigError, PodrenderError, ScriptError
 from podrender.web.jobs import PickerError, RenderRequest, safe_source, script_text
 from podrender.web.models import (
+    MAX_EDITS,
+    MAX_PREVIEW_CHARS,
     MAX_SPEAKER_CHOICES,
     MAX_VOICES_BYTES,
     ApiError,
+    PreviewInput,
     RenderInput,
     WebSettings,
 )
+from podrender.web.preview import PreviewRequest
 
 # --- the request body limit -----------------------------------------------------------------
 
@@ -93,23 +97,46 @@ def _check_size(data: bytes, limit: int, what: str, field: str) -> None:
         )
 
 
-def _choices(value: Any) -> tuple[tuple[str, str], ...]:
+def _choices(value: Any, field: str = "speakers", what: str = "voice") -> tuple[tuple[str, str], ...]:
+    """A JSON object {name: value} of the page's choices -> (name, value) pairs, checked."""
     if value is None:
         return ()
     try:
         choices = TypeAdapter(dict[str, str]).validate_python(value)
     except ValidationError:
-        raise ApiError(422, 'speakers must be an object {"speaker": "voice"}', "speakers") from None
+        raise ApiError(422, f'{field} must be an object {{"speaker": "{what}"}}', "speakers") from None
     if len(choices) > MAX_SPEAKER_CHOICES:
-        raise ApiError(422, f"speakers: at most {MAX_SPEAKER_CHOICES} voice choices", "speakers")
+        raise ApiError(422, f"{field}: at most {MAX_SPEAKER_CHOICES} choices", "speakers")
     out = []
-    for name, voice in choices.items():
-        if not name.strip() or len(name) > 100 or not voice.strip() or len(voice) > 100:
+    for name, choice in choices.items():
+        if not name.strip() or len(name) > 100 or not choice.strip() or len(choice) > 100:
             raise ApiError(
-                422, f"speakers: '{name[:40]}' needs a name and a voice of at most 100 characters", "speakers"
+                422, f"{field}: '{name[:40]}' needs a name and a {what} of at most 100 characters", "speakers"
             )
-        out.append((name.strip(), voice.strip()))
+        out.append((name.strip(), choice.strip()))
     return tuple(out)
+
+
+def _edits(value: Any) -> tuple[tuple[int, str], ...]:
+    """{"turn index": "text"} -> ((index, text), ...), checked."""
+    if value is None:
+        return ()
+    try:
+        edits = TypeAdapter(dict[int, str]).validate_python(value)
+    except ValidationError:
+        raise ApiError(422, 'edits must be an object {"turn index": "new text"}', "script") from None
+    if len(edits) > MAX_EDITS or any(i < 0 for i in edits):
+        raise ApiError(422, f"edits: at most {MAX_EDITS}, by turn index from 0", "script")
+    return tuple(sorted(edits.items()))
+
+
+def _json_field(texts: dict[str, bytes], key: str) -> Any:
+    if not texts.get(key, b"").strip():
+        return None
+    try:
+        return json.loads(texts[key])
+    except ValueError:
+        raise ApiError(422, f"{key} must be a JSON object", "speakers" if key != "edits" else "script") from None
 
 
 _INPUTS = ("script", "voices", "speakers")
@@ -136,16 +163,20 @@ async def read_render_request(request: Request, settings: WebSettings) -> Render
         _check_size(data, limit, "script", "script")
         voices = settings.default_voices if body.voices is None else body.voices
         _check_size(voices.encode("utf-8"), MAX_VOICES_BYTES, "voices.yaml", "voices")
-        return RenderRequest(script_text(data), voices, body.chapters, _choices(body.speakers))
+        return RenderRequest(
+            script_text(data), voices, body.chapters, _choices(body.speakers),
+            engines=_choices(body.engines, "engines", "engine"), same_as=_choices(body.same_as, "same_as", "speaker"),
+            edits=_edits(body.edits),
+        )  # fmt: skip
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
         size = settings.max_body_bytes
         try:
-            form = await request.form(max_files=2, max_fields=10, max_part_size=size)
+            form = await request.form(max_files=2, max_fields=16, max_part_size=size)
         except TypeError:  # Starlette before 0.40 has no part size limit (the body limit still holds)
-            form = await request.form(max_files=2, max_fields=10)
+            form = await request.form(max_files=2, max_fields=16)
         texts: dict[str, bytes] = {}
         source = "script"
-        for key in ("script", "voices", "chapters", "speakers"):
+        for key in ("script", "voices", "chapters", "speakers", "engines", "same_as", "edits"):
             value = form.get(key)
             if isinstance(value, UploadFile):
                 texts[key] = await value.read(size + 1)
@@ -174,7 +205,12 @@ async def read_render_request(request: Request, settings: WebSettings) -> Render
                 speakers = json.loads(texts["speakers"])
             except ValueError:
                 raise ApiError(422, 'speakers must be JSON: {"speaker": "voice"}', "speakers") from None
-        return RenderRequest(script, voices, chapters, _choices(speakers), source)
+        return RenderRequest(
+            script, voices, chapters, _choices(speakers), source,
+            engines=_choices(_json_field(texts, "engines"), "engines", "engine"),
+            same_as=_choices(_json_field(texts, "same_as"), "same_as", "speaker"),
+            edits=_edits(_json_field(texts, "edits")),
+        )  # fmt: skip
     raise ApiError(415, "send JSON (application/json) or a form (multipart/form-data)")
 
 
@@ -188,3 +224,41 @@ def _field(exc: PodrenderError) -> str | None:
     return None
 
 
+
+
+async def read_preview_request(request: Request, settings: WebSettings) -> PreviewRequest:
+    """POST /api/preview: JSON {speaker, script, voices?, speakers?, engines?, same_as?} or {voice, text,
+    voices?, engine?}; or a form with the fields of a render request (the script may be a file) and `speaker`."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        base = await read_render_request(request, settings)
+        speaker = (await request.form()).get("speaker")
+        if not isinstance(speaker, str) or not speaker.strip():
+            raise ApiError(422, "speaker: name the speaker to hear", "speaker")
+        return PreviewRequest(
+            base.script, speaker.strip()[:100], base.voices, base.speakers, base.engines, base.same_as
+        )
+    if kind != "application/json":
+        raise ApiError(415, "send JSON (application/json) or a form (multipart/form-data)")
+    raw = await request.body()
+    try:
+        body = PreviewInput.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ApiError(422, _first_error(exc)) from None
+    voices = settings.default_voices if body.voices is None else body.voices
+    _check_size(voices.encode("utf-8"), MAX_VOICES_BYTES, "voices.yaml", "voices")
+    if body.speaker is not None and body.script is not None and body.voice is None and body.text is None:
+        data = body.script.encode("utf-8")
+        _check_size(data, settings.max_script_bytes, "script", "script")
+        return PreviewRequest(
+            script_text(data), body.speaker.strip()[:100], voices, _choices(body.speakers),
+            _choices(body.engines, "engines", "engine"), _choices(body.same_as, "same_as", "speaker"),
+        )  # fmt: skip
+    if body.voice is not None and body.text is not None and body.speaker is None and body.script is None:
+        text = " ".join(body.text.split())
+        if not text:
+            raise ApiError(400, "text: there is nothing to say", "text")
+        if len(text) > MAX_PREVIEW_CHARS or len(body.voice) > 100:
+            raise ApiError(422, f"text: at most {MAX_PREVIEW_CHARS} characters; voice: at most 100", "text")
+        return PreviewRequest(voices=voices, voice=body.voice.strip(), engine=body.engine, text=text)
+    raise ApiError(422, "send either {speaker, script} or {voice, text}")

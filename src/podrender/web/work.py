@@ -24,7 +24,7 @@ from podrender.web.models import ApiError
 
 #: Seconds one inspect or check may take before its process is killed.
 WORK_TIME_LIMIT = 60.0
-_PRELOAD = ["podrender.web.jobs", "podrender.pipeline", "podrender.output.castsheet"]
+_PRELOAD = ["podrender.web.jobs", "podrender.web.preview", "podrender.pipeline", "podrender.output.castsheet"]
 _context: Any = None
 _running: set[Any] = set()
 
@@ -37,15 +37,24 @@ def _ctx() -> Any:
     return _context
 
 
-def _work(kind: str, request: jobs.RenderRequest, conn: Connection) -> None:
-    """In the child: check the request as a render would, and answer the cast sheet (inspect) or the
-    number of units and the title (a render's check)."""
+def _work(kind: str, request: Any, conn: Connection) -> None:
+    """In the child: check the request as a render would, and answer the cast sheet (inspect; with
+    `inspect --spoken`'s turns under "spoken" for inspect-spoken), the number of units and the title
+    (a render's check), or the MP3 of a preview."""
     try:
-        from podrender import cast_sheet
+        from podrender import cast_sheet, spoken_sheet
 
+        if kind == "preview":
+            from podrender.web.preview import make_preview
+
+            conn.send(("ok", make_preview(request)))
+            return
         prepared = jobs.check_request(request, in_server=False)
-        if kind == "inspect":
-            conn.send(("ok", cast_sheet(prepared)))
+        if kind in ("inspect", "inspect-spoken"):
+            sheet = cast_sheet(prepared)
+            if kind == "inspect-spoken":
+                sheet["spoken"] = spoken_sheet(prepared)["turns"]
+            conn.send(("ok", sheet))
         else:
             conn.send(("ok", {"units": len(prepared.plan.units), "title": prepared.title}))
     except PodrenderError as exc:
@@ -83,8 +92,8 @@ class ClientGone(Exception):
     """The client disconnected before the answer was ready; its work was stopped."""
 
 
-async def run_work(request: Request, kind: str, render_request: jobs.RenderRequest, limit: float | None = None) -> Any:
-    """Run `kind` ("inspect" or "check") for `render_request` in a child process; its answer, or its
+async def run_work(request: Request, kind: str, render_request: Any, limit: float | None = None) -> Any:
+    """Run `kind` ("inspect", "check" or "preview") for `render_request` in a child process; its answer, or its
     PodrenderError raised here. The child is killed when `request`'s client leaves (ClientGone), when
     `limit` seconds pass (ApiError 503), or when this coroutine is cancelled (the server stops)."""
     limit = WORK_TIME_LIMIT if limit is None else limit
