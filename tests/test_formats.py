@@ -229,8 +229,8 @@ def test_q_and_a_map_to_host_and_guest_or_to_voices_yaml_names() -> None:
     assert load("ask-the-gardener.txt", parse_options(config)).speakers == ("Lena", "Marco")
 
 
-def test_play() -> None:
-    script = load("lighthouse.txt")
+def test_play_with_directions_read_by_the_narrator() -> None:
+    script = load("lighthouse.txt", parse_options(parse_config("stage_directions: narrator\n")))
     assert script.title == "THE LIGHTHOUSE KEEPERS"
     assert script.speakers == ("Élodie", "Mr. Halvorsen")
     assert said(script) == [
@@ -247,16 +247,19 @@ def test_play() -> None:
         ("Mr. Halvorsen", "Did you hear that?"),  # (V.O.) is not part of the name
         ("Élodie", "Only the sea."),
     ]
-    assert chapters(script) == [("ACT I", 1), ("SCENE 1. The lamp room, just before dusk.", 2), ("SCENE 2", 10)]
+    assert chapters(script) == [("Act 1", 1), ("Act 1, Scene 1: The lamp room, just before dusk", 2),
+                                ("Act 1, Scene 2", 10)]  # fmt: skip
     assert ("CUT TO:", "transition") in {(s.text, s.reason) for s in script.skipped}
 
 
-def test_play_stage_directions_can_be_skipped() -> None:
-    config = parse_config("stage_directions: skip\n")
-    script = load("lighthouse.txt", parse_options(config))
+def test_play_stage_directions_are_left_out_by_default() -> None:
+    script = load("lighthouse.txt")
+    assert script.speakers == ("Élodie", "Mr. Halvorsen")
+    assert load("lighthouse.txt", parse_options(parse_config("stage_directions: skip\n"))) == script
     assert all(who is not None for who, _ in said(script))
-    assert [t for _, t in said(script)][:2] == ["You're late again.", "The boat was late. [pause 1s] Not me."]
-    assert chapters(script) == [("SCENE 1. The lamp room, just before dusk.", 1), ("SCENE 2", 5)]
+    assert [t for _, t in said(script)][:3] == ["You're late again.", "The boat was late. [pause 1s] Not me.",
+                                                 "Then the boat can climb the stairs. Here."]  # the direction left out
+    assert chapters(script) == [("Act 1, Scene 1: The lamp room, just before dusk", 1), ("Act 1, Scene 2", 4)]
     reasons = {(s.text, s.reason) for s in script.skipped}
     assert {("ACT I", "scene heading"), ("without turning", "stage direction"),
             ("She hands him a cloth.", "stage direction")} <= reasons  # fmt: skip

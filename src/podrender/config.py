@@ -141,8 +141,8 @@ class Config:
     audio_line: int | None = None
     qa: tuple[tuple[str, str], ...] = ()
     """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
-    stage_directions: str = "narrator"
-    """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
+    stage_directions: str = "skip"
+    """Plays: stage directions and scene headings are `skip`ped (the default), or read by the `narrator`."""
     music: MusicSettings = field(default_factory=MusicSettings)
     """Intro, bed and outro music (docs/music.md)."""
     fold_names: bool = True

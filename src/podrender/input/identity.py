@@ -135,7 +135,13 @@ def fold_names(script: Script, text: str, options: ParseOptions) -> Script:
 # --- applying folds ------------------------------------------------------------------------------------
 
 
-def _apply(script: Script, renames: Mapping[str, str], folds: list[Fold], by_turn: Mapping[int, str] = {}) -> Script:
+def _apply(
+    script: Script,
+    renames: Mapping[str, str],
+    folds: list[Fold],
+    by_turn: Mapping[int, str] = {},
+    label_by_turn: bool = True,
+) -> Script:
     """Speakers renamed (whole, or turn by turn), their label spellings merged in order of appearance."""
     if not renames and not by_turn:
         return script
@@ -145,8 +151,8 @@ def _apply(script: Script, renames: Mapping[str, str], folds: list[Fold], by_tur
         who = by_turn.get(turn.index, renames.get(turn.speaker, turn.speaker) if turn.speaker else None)
         turns.append(turn if who == turn.speaker else replace(turn, speaker=who))
     labels: dict[str, list[str]] = {}
-    for turn in turns:  # spellings in order of appearance
-        if turn.speaker is not None and turn.label is not None:
+    for turn in turns:  # spellings in order of appearance (a heading's unlabeled paragraphs carry no one's)
+        if turn.speaker is not None and turn.label is not None and (label_by_turn or turn.index not in by_turn):
             spellings = labels.setdefault(turn.speaker, [])
             if turn.label not in spellings:
                 spellings.append(turn.label)
@@ -489,7 +495,7 @@ def _headings(script: Script, text: str, options: ParseOptions) -> Script:
     if not by_turn:
         return script
     used = {by_turn[i] for i in by_turn}
-    return _apply(script, {}, [f for f in folds if f.into in used], by_turn)
+    return _apply(script, {}, [f for f in folds if f.into in used], by_turn, label_by_turn=False)
 
 
 __all__ = ["fold_names"]

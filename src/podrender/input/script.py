@@ -58,6 +58,9 @@ class Marker:
     title: str
     turn_index: int
     line: int
+    heading: bool = False
+    """True for a heading of the document (`## Title`, a Markdown heading, a play's act or scene), which
+    divides it into the author's sections; False for a `[chapter: Title]` marker set among the turns."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,8 @@ class ParseOptions:
     """Lines matching any of these are not spoken."""
     qa: Mapping[str, str] = field(default_factory=dict)
     """`Q`/`A` labels -> the speaker they stand for (every format but plain)."""
-    stage_directions: str = "narrator"
-    """Stage directions and scene headings of plays: read by the `narrator`, or `skip`ped."""
+    stage_directions: str = "skip"
+    """Stage directions and scene headings of plays: `skip`ped (the default), or read by the `narrator`."""
     keep: Sequence[SkipPattern] = ()
     """Lines matching any of these are spoken even when they look like page chrome
     (podrender.input.boilerplate; plain transcripts)."""
@@ -304,7 +307,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
 
     # 3. Segments: a labeled line opens one; a block without a label opens an unlabeled one.
     segments: list[_Segment] = []
-    pending_markers: list[tuple[str, int, int]] = []  # (title, line, segment index it precedes)
+    pending_markers: list[tuple[str, int, int, bool]] = []  # (title, line, segment index, a heading?)
     for block in blocks:
         if title is not None and _squash(" ".join(t for _, t in block)) == _squash(title):
             skipped.append(Skipped(block[0][0], title, "repeats the title"))
@@ -314,7 +317,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
             marker = _MARKER.match(line)
             if marker:
                 name = (marker.group("h") or marker.group("b") or "").strip()
-                pending_markers.append((name, number, len(segments)))
+                pending_markers.append((name, number, len(segments), marker.group("h") is not None))
                 seg = None
                 continue
             found = match_label(line, known)
@@ -334,7 +337,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
 
     # 4. Turns: narration before the first label and after the last; unlabeled paragraphs between
     #    labels continue the previous speaker, unless a chapter marker stands before them.
-    marker_at = {seg_index for _, _, seg_index in pending_markers}
+    marker_at = {seg_index for _, _, seg_index, _ in pending_markers}
     canonical: dict[str, str] = {}
     spellings: dict[str, list[str]] = {}
     built: list[tuple[str | None, str | None, int, list[str]]] = []  # speaker, label, line, paragraphs
@@ -375,7 +378,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
         turns.append(Turn(len(turns), who, body, first_line, said_as))
 
     markers: list[Marker] = []
-    for marker_title, marker_line, seg_index in pending_markers:
+    for marker_title, marker_line, seg_index, heading in pending_markers:
         target = None
         for s in range(seg_index, len(segments)):
             built_index = seg_to_turn.get(s)
@@ -383,7 +386,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
                 target = index_of[built_index]
                 break
         if target is not None and marker_title:
-            markers.append(Marker(marker_title, target, marker_line))
+            markers.append(Marker(marker_title, target, marker_line, heading))
 
     if not any(not t.is_title for t in turns) and title is None:
         last = skipped[-1].line if skipped else 1

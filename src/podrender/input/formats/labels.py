@@ -25,11 +25,15 @@ from podrender.input.script import match_label, split_label
 _PROSE = """note notes nb ps p.s update updated edit edited warning caution important tip tips hint example
     examples source sources summary disclaimer correction reminder caveat fyi tldr tl;dr transcript
     answer question step definition quote credit credits reference references see also bonus
-    postscript addendum footnote spoiler aside context background"""
+    postscript addendum footnote spoiler aside context background location venue slides video paper code
+    website media"""
 PROSE_WORDS = frozenset(_PROSE.split())
 _HONORIFICS = "mr mrs ms mx dr prof sir dame rev fr sr st capt col gen lt sgt det insp"
 HONORIFICS = frozenset(_HONORIFICS.split())
 _SPACES = re.compile(r"\s+")
+_SMALL = "of the and for to at de van von der du la le da di"
+_SMALL_WORDS = frozenset(_SMALL.split())
+_VOWELS = re.compile(r"[AEIOUYÀ-ÖØ-Ýaeiouy]")
 
 
 def speaker_key(label: str) -> str:
@@ -39,12 +43,24 @@ def speaker_key(label: str) -> str:
 
 
 def display_name(label: str) -> str:
-    """A readable name for an all-capitals label (`JOHN SMITH` -> `John Smith`), else the label."""
+    """A readable name for an all-capitals label (`JOHN SMITH` -> `John Smith`, `CAPULET’S COUSIN` ->
+    `Capulet’s Cousin`), else the label. A word with no vowel that is no honorific is an abbreviation and
+    keeps its capitals (`CDR` -> `CDR`, `CAPCOM` -> `Capcom`, `MR. RM` -> `Mr. RM`); small words inside
+    stay small (`MEMBERS OF BTS` -> `Members of BTS`)."""
     if label.upper() != label or not any(c.isalpha() for c in label):
         return label
     if len(label.replace(".", "")) <= 1:  # Q, A
         return label
-    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), label.lower())
+
+    def word(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if len(text) <= 5 and not _VOWELS.search(text) and text.casefold() not in HONORIFICS:
+            return text
+        if m.start() > 0 and text.casefold() in _SMALL_WORDS:
+            return text.lower()  # MEMBERS OF BTS -> Members of BTS
+        return text.capitalize()
+
+    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)*", word, label)
 
 
 def is_prose_word(label: str) -> bool:
