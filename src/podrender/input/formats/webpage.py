@@ -1,0 +1,354 @@
+"""Saved web pages: the article found by trafilatura, read as a Markdown transcript.
+
+trafilatura (a maintained article extractor) finds the article and leaves out the page around it:
+navigation, sign-in and follow buttons, claps, comments, "More from ..." and "Recommended" lists,
+footers, cookie banners. Its XML keeps what matters here: headings with their level, paragraphs,
+line breaks, lists and bold or italic runs. That is written out as Markdown in podrender's own
+dialect (no escapes), so the Markdown parser makes the Script: the first `<h1>` (else the page's
+`og:title`/`<title>`) is the title, `<h1>`-`<h3>` open chapters, a bold label at the start of a line
+(`<strong>Sasha:</strong>`, `<b>Q:</b>`, `<strong>Name</strong>:`) opens a turn.
+
+What the extractor lets through is judged once more, line by line, by the page chrome rules
+(podrender.input.boilerplate): buttons, counts, reading times, app-store badges, and whole sections
+under a heading such as "Recommended from Medium", "Share this:" or "Leave a reply". Those lines, a
+paragraph that repeats the title and headings below `<h3>` are listed as not spoken, at the line of
+the page's source where they start (every line number of the Script is one of the page's lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from podrender.errors import ScriptError
+from podrender.input.boilerplate import classify, page_chrome
+from podrender.input.formats import markdown
+from podrender.input.script import MAX_LABEL_CHARS, MAX_LABEL_WORDS, ParseOptions, Script, Skipped
+
+#: Pages larger than this are refused before parsing (a saved article with its inline scripts and styles
+#: is 0.2-3 MB; lxml and the extractor take about 0.4 s per MB here).
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+
+#: Headings of the sections a page adds after (or around) the article: their whole section is left out.
+_CHROME_SECTION = re.compile(
+    r"^(?:share\s+(?:this|on)\b.*|related(?:\s+\w+)?|leave\s+an?\s+(?:reply|comment)|"
+    r"\d[\d,]*\s+(?:thoughts|comments|responses|replies)\s+on\b.*|(?:responses|comments|replies|discussion)"
+    r"(?:\s*\(\s*\d[\d,.]*\s*[km]?\s*\))?|discussion\s+about\s+this\s+(?:post|article)|"
+    r"(?:more|recommended)\s+from\b.*|written\s+by\b.*|about\s+the\s+author|"
+    r"(?:subscribe|sign\s+up)\s+(?:to|for)\b.*|(?:join\s+)?(?:our|the)\s+newsletter|"
+    r"you\s+(?:might|may)\s+also\s+(?:like|enjoy)|read\s+next|tags?|categories|share)$",
+    re.IGNORECASE,
+)
+#: `Name:` at the start of a bold run that holds the whole line: `**Sayak: What motivated you?**`.
+_LABEL_IN_BOLD = re.compile(r"^(?P<label>[^\W\d_][\w.'’\- ]{0,39}?)\s*:\s+(?P<rest>\S.*)$")
+_HEADING_LEVEL = re.compile(r"^h([1-6])$")
+#: A line the Markdown parser would take for markup rather than text.
+_MARKUP_START = re.compile(r"^(?:#{1,6}\s|>|`{3,}|~{3,}|<!--|(?:[-*_]\s*){3,}$)")
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of the Markdown written from the article, and where it came from."""
+
+    text: str
+    source: int
+    """The page's line where it starts (1-based)."""
+    kind: str = "text"
+    """'title', 'heading', 'minor' (h4-h6), 'label' (starts with a bold label), 'text', 'blank'."""
+    level: int = 0
+    """A heading's level (1-6)."""
+
+
+def looks_like_html(text: str) -> str | None:
+    """Why `text` is an HTML page or fragment, or None. A page starts with `<!DOCTYPE html>` or `<html>`;
+    a fragment starts with a block tag and closes at least two paragraphs, divisions or headings."""
+    head = _skip_prologue(text)
+    if re.match(r"<(?:!doctype\s+html\b|html[\s>])", head, re.IGNORECASE):
+        return "detected from content: an HTML document"
+    if re.match(r"<(?:body|article|main|section|div|p|h[1-6]|header)[\s>]", head, re.IGNORECASE):
+        closed = len(re.findall(r"</(?:p|div|h[1-6]|article|section)\s*>", text[:200_000], re.IGNORECASE))
+        if closed >= 2:
+            return "detected from content: HTML paragraphs and headings"
+    return None
+
+
+def _skip_prologue(text: str) -> str:
+    """The text after a BOM, blank space, an XML declaration and comments."""
+    head = text[:20_000].lstrip("\ufeff \t\r\n")
+    while True:
+        m = re.match(r"(?:<\?xml[^>]*\?>|<!--.*?-->)\s*", head, re.DOTALL)
+        if not m:
+            return head
+        head = head[m.end() :]
+
+
+def _extract(page: str, name: str) -> Any:
+    """trafilatura's Document for the page (title and the article's XML body), or ScriptError."""
+    if len(page.encode("utf-8", "surrogatepass")) > MAX_PAGE_BYTES:
+        limit = MAX_PAGE_BYTES // (1024 * 1024)
+        raise ScriptError(f"is a web page of more than {limit} MB; pages up to {limit} MB are read", path=name)
+    try:
+        import trafilatura
+    except ImportError:  # a core dependency; only a broken install lacks it
+        raise ScriptError("reading web pages needs trafilatura: pip install trafilatura", path=name) from None
+    import logging
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs "empty page" and such as errors
+    try:
+        doc = trafilatura.bare_extraction(
+            page, output_format="python", with_metadata=True, include_comments=False, include_formatting=True,
+            include_tables=False, include_images=False, include_links=False, deduplicate=False,
+        )  # fmt: skip
+    except (ValueError, TypeError, AttributeError) as exc:  # lxml's own errors derive from these
+        raise ScriptError(f"cannot be read as a web page ({exc})", path=name) from None
+    if doc is None or getattr(doc, "body", None) is None:
+        raise ScriptError("no article text found", path=name)
+    return doc
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def _is_bold(el: Any) -> bool:
+    return el.tag == "hi" and any(mark in (el.get("rend") or "") for mark in ("#b", "#i", "#u"))
+
+
+def _runs(el: Any) -> Iterator[tuple[str, bool]]:
+    """(text, emphasized) runs of a block element in order; a line break is the run ('\\n', False)."""
+    if el.text:
+        yield el.text, False
+    for child in el:
+        if child.tag == "lb":
+            yield "\n", False
+        elif _is_bold(child):
+            for text, _ in _runs(child):
+                yield text, text != "\n"
+        else:
+            yield from _runs(child)
+        if child.tail:
+            yield child.tail, False
+
+
+def _block_lines(el: Any) -> list[str]:
+    """A paragraph's lines (split at its line breaks), with a leading bold label written `**Label:**`."""
+    lines: list[list[tuple[str, bool]]] = [[]]
+    for text, bold in _runs(el):
+        if text == "\n":
+            lines.append([])
+        else:
+            lines[-1].append((text, bold))
+    out = []
+    for runs in lines:
+        line = _label_line(runs)
+        if line:
+            out.append(line)
+    return out
+
+
+def _label_line(runs: list[tuple[str, bool]]) -> str:
+    """One line's text; a short label in bold or italics at its start becomes `**Label:** rest`."""
+    while runs and not runs[0][0].strip():
+        runs = runs[1:]
+    i = 0
+    while i < len(runs) and runs[i][1]:
+        i += 1
+    raw_lead = "".join(text for text, _ in runs[:i])
+    raw_rest = "".join(text for text, _ in runs[i:])
+    lead, rest = _words(raw_lead), _words(raw_rest)
+    label = None
+    if lead.endswith(":"):
+        label, said = lead[:-1].strip(), rest
+    elif rest.startswith(":"):
+        label, said = lead, rest[1:].strip()
+    elif not rest and (m := _LABEL_IN_BOLD.match(lead)):  # the whole line is bold and starts with `Name:`
+        label, said = m.group("label").strip(), m.group("rest")
+    if label and len(label) <= MAX_LABEL_CHARS and len(label.split()) <= MAX_LABEL_WORDS and "*" not in label:
+        return f"**{label}:** {said}".strip()
+    return _words(raw_lead + raw_rest)
+
+
+def _text(el: Any) -> str:
+    return _words("".join(el.itertext()))
+
+
+def _items(doc: Any) -> Iterator[tuple[str, Any]]:
+    """('heading:N' | 'para' | 'item' | 'code', element) for the article's blocks in order."""
+    for el in doc.body:
+        tag = el.tag
+        if tag == "head":
+            m = _HEADING_LEVEL.match(el.get("rend") or "")
+            yield f"heading:{m.group(1) if m else '2'}", el
+        elif tag == "list":
+            for item in el.iter("item"):
+                yield "item", item
+        elif tag == "quote" and any(child.tag == "p" for child in el):
+            for child in el:
+                yield "para", child
+        elif tag == "code":
+            yield "code", el
+        else:
+            yield "para", el
+
+
+#: Between two words of a block's text in the page's source: spaces, punctuation, whole tags.
+_BETWEEN = r"(?:[^\w<]|<[^<>]{0,300}>)*"
+
+
+class _Locator:
+    """Finds where a block's text starts in the page's source, moving forward only."""
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+        body = re.search(r"<body[\s>]", page, re.IGNORECASE)
+        self.pos = body.start() if body else 0
+        self.line = page.count("\n", 0, self.pos) + 1
+
+    def find(self, text: str) -> int:
+        words = re.findall(r"[^\W_]+", text)[:4]
+        if words:
+            m = re.compile(_BETWEEN.join(re.escape(w) for w in words)).search(self.page, self.pos)
+            if m is not None:
+                self.line += self.page.count("\n", self.pos, m.start())
+                self.pos = m.start()
+        return self.line
+
+
+def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
+    """The article as Markdown lines, with their source lines, and what was left out on the way."""
+    locate = _Locator(page)
+    out: list[_Line] = []
+    skipped: list[Skipped] = []
+    title: _Line | None = None
+    for kind, el in _items(doc):
+        text = _text(el)
+        if not text:
+            continue
+        line = locate.find(text)
+        if kind.startswith("heading:"):
+            level = int(kind.split(":")[1])
+            if level == 1 and title is None:
+                title = _Line(f"# {text}", line, "title", 1)
+            elif level <= 3:
+                out += [_Line(f"## {text}", line, "heading", level), _Line("", line, "blank")]
+            else:
+                out += [_Line(text, line, "minor", level), _Line("", line, "blank")]
+            continue
+        if kind == "code":
+            skipped.append(Skipped(line, text, "code block"))
+            continue
+        for i, text_line in enumerate(_block_lines(el)):
+            label = text_line.startswith("**")
+            if not label:
+                text_line = _MARKUP_START.sub("", text_line).strip()
+            if kind == "item" and i == 0:
+                text_line = f"- {text_line}"
+            out.append(_Line(text_line, line, "label" if label else "text"))
+        if kind != "item":
+            out.append(_Line("", line, "blank"))
+    if title is None and _words(doc.title or ""):
+        title = _Line(f"# {_words(doc.title)}", locate_title(page), "title", 1)
+    if title is not None:
+        out[:0] = [title, _Line("", title.source, "blank")]
+    return out, skipped
+
+
+def locate_title(page: str) -> int:
+    """The line of the page's og:title (or `<title>`), 1 when neither is found."""
+    m = re.search(r"og:title", page, re.IGNORECASE) or re.search(r"<title[\s>]", page, re.IGNORECASE)
+    return page.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def _plain(line: _Line) -> str:
+    return line.text[2:] if line.text.startswith("- ") else line.text
+
+
+def _drop_chrome(lines: list[_Line], options: ParseOptions) -> tuple[list[_Line], list[Skipped]]:
+    """Leave out sections under a chrome heading, chrome lines, minor headings and repeats of the title."""
+    skipped: list[Skipped] = []
+    kept: list[_Line] = []
+    title = next((_words(x.text[2:]).casefold() for x in lines if x.kind == "title"), "")
+
+    def keep(text: str) -> bool:
+        return any(p.search(text) for p in options.keep)
+
+    # 1. Sections: from a chrome heading up to the next heading of its level or higher.
+    section: _Line | None = None
+    for x in lines:
+        words = x.text.lstrip("# ")
+        if section is not None and x.kind in ("heading", "minor") and x.level <= section.level:
+            section = None
+        if section is None and x.kind in ("heading", "minor"):
+            chrome = _CHROME_SECTION.match(words.rstrip(":").strip()) or classify(words) is not None
+            if chrome and not keep(words):
+                section = x
+                skipped.append(Skipped(x.source, words, "page chrome: a section of the page around the article"))
+                continue
+        if section is not None:
+            if x.kind != "blank":
+                skipped.append(Skipped(x.source, words, f"page chrome: under '{section.text.lstrip('# ')}'"))
+            continue
+        kept.append(x)
+    # 2. Lines: the chrome rules over the text lines in order (a line opening with a label is a speaker's).
+    content = [i for i, x in enumerate(kept) if x.kind in ("text", "minor")]
+    reasons = page_chrome([_plain(kept[i]) for i in content])
+    verdicts = {i: reason for i, reason in zip(content, reasons, strict=True) if reason}
+    # A paragraph of several lines, every one of them a button, a menu word, a count or a date, is chrome.
+    start = 0
+    for end in range(len(kept) + 1):
+        if end == len(kept) or kept[end].kind == "blank":
+            block = [i for i in range(start, end) if kept[i].kind == "text"]
+            weak = [classify(_plain(kept[i])) for i in block]
+            if len(block) > 1 and all(v is not None for v in weak):
+                verdicts.update((i, verdicts.get(i) or v.reason) for i, v in zip(block, weak, strict=True) if v)
+            start = end + 1
+    result: list[_Line] = []
+    for i, x in enumerate(kept):
+        text = _plain(x)
+        reason = verdicts.get(i)
+        if x.kind == "minor" and not reason:
+            reason = "a minor heading (below <h3>), not a chapter"
+        if x.kind == "text" and title and _words(text).casefold() == title:
+            reason = "repeats the title"
+        if reason and not keep(text):
+            skipped.append(Skipped(x.source, text, reason))
+            continue
+        result.append(x)
+    return result, skipped
+
+
+def to_markdown(page: str, name: str = "page.html", options: ParseOptions | None = None) -> tuple[str, list[int],
+                                                                                                    list[Skipped]]:
+    """The article of an HTML page as Markdown, the page line of every Markdown line, and what was left out."""
+    options = options or ParseOptions()
+    doc = _extract(page, name)
+    lines, skipped = _lines(doc, page)
+    lines, dropped = _drop_chrome(lines, options)
+    if not any(x.kind in ("text", "label") for x in lines):
+        raise ScriptError("no article text found", path=name)
+    return "\n".join(x.text for x in lines) + "\n", [x.source for x in lines], skipped + dropped
+
+
+def parse(page: str, options: ParseOptions, name: str = "page.html") -> Script:
+    """Parse a saved web page: its article, read as Markdown, with the page's own line numbers."""
+    text, sources, skipped = to_markdown(page, name, options)
+
+    def where(line: int) -> int:
+        return sources[line - 1] if 0 < line <= len(sources) else line
+
+    try:
+        script = markdown.parse(text, options)
+    except ScriptError as exc:
+        if exc.line is not None and exc.path is None:
+            raise ScriptError(exc.detail, line=where(exc.line)) from None
+        raise
+    return replace(
+        script,
+        turns=tuple(replace(t, line=where(t.line)) for t in script.turns),
+        markers=tuple(replace(m, line=where(m.line)) for m in script.markers),
+        skipped=tuple(sorted([*(replace(s, line=where(s.line)) for s in script.skipped), *skipped],
+                             key=lambda s: s.line)),
+        input_format="html",
+    )  # fmt: skip
