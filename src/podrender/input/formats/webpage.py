@@ -136,10 +136,11 @@ def _block_lines(el: Any) -> list[str]:
     """A paragraph's lines (split at its line breaks), with a leading bold label written `**Label:**`."""
     lines: list[list[tuple[str, bool]]] = [[]]
     for text, bold in _runs(el):
-        if text == "\n":
-            lines.append([])
-        else:
-            lines[-1].append((text, bold))
+        for i, piece in enumerate(text.split("\n")):  # the extractor joins some inline elements with newlines
+            if i:
+                lines.append([])
+            if piece:
+                lines[-1].append((piece, bold))
     out = []
     for runs in lines:
         line = _label_line(runs)
