@@ -249,3 +249,31 @@ def test_real_render_of_a_page(tmp_path: Path) -> None:
     assert chapters[0].start_time < chapters[1].start_time < audio.info.length * 1000
     manifest = json.loads(out.with_suffix(".json").read_text())
     assert [t["speaker"] for t in manifest["turns"]][-4:] == ["Ada", "Brook", "Ada", "Brook"]
+
+
+def test_the_web_page_takes_an_uploaded_html_page(tmp_path: Path) -> None:
+    """The page's upload: a saved .html file is read for its article; a page without one is one line, 400."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    pytest.importorskip("httpx", reason="FastAPI's TestClient needs httpx")
+    from fastapi.testclient import TestClient
+
+    from podrender.web.app import create_app
+
+    static = Path(podrender.__file__).parent / "web" / "static" / "index.html"
+    accept = re.search(r'<input type="file" id="file" accept="([^"]+)"', static.read_text())
+    assert accept is not None and {".html", ".htm", "text/html"} <= set(accept.group(1).split(","))
+    voices = "engine: fake\nnarrator: Narrator\n"
+    app = create_app(tmp_path / "out", cache_dir=tmp_path / "cache", default_voices=voices)
+    with TestClient(app, base_url="http://127.0.0.1", headers={"Origin": "http://127.0.0.1"}) as client:
+        page = (FIXTURES / "substack-names.html").read_bytes()
+        response = client.post("/api/inspect", files={"script": ("priya.html", page, "text/html")},
+                               data={"chapters": "marker"})  # fmt: skip
+        assert response.status_code == 200, response.text
+        sheet = response.json()
+        assert sheet["format"]["name"] == "html" and sheet["title"] == "A conversation with Priya Nair"
+        assert [s["name"] for s in sheet["speakers"]] == ["Narrator", "Dan Cole", "Priya Nair"]
+        assert [c["title"] for c in sheet["chapters"]] == ["Never finished", "Choosing a book"]
+        empty = b"<html><head><title>x</title></head><body><nav><a>Home</a><a>About</a></nav></body></html>"
+        response = client.post("/api/inspect", files={"script": ("empty.html", empty, "text/html")})
+        assert response.status_code == 400
+        assert response.json() == {"error": "empty.html: no article text found", "field": "script"}
