@@ -226,6 +226,22 @@ def test_a_page_too_large_is_refused_before_parsing(tmp_path: Path) -> None:
     assert result.output == f"Error: {path}: is a web page of more than {limit} MB; pages up to {limit} MB are read\n"
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<p>x</p>" * 10_001, "has more than 10,000 paragraphs; split it into several episodes"),
+        ("<i>x</i>" * 100_001, "has more than 100,000 HTML elements; save the article alone (as text, or the "
+                               "browser's reader view) and read that"),
+    ],
+)  # fmt: skip
+def test_pages_the_extractor_would_take_minutes_over_are_refused(tmp_path: Path, body: str, expected: str) -> None:
+    path = tmp_path / "long.html"
+    path.write_text(f"<html><body><article>{body}</article></body></html>", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["inspect", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {path}: {expected}\n"
+
+
 @pytest.mark.slow
 def test_real_render_of_a_page(tmp_path: Path) -> None:
     """A short page through `podrender render`, with the real engine and encoder; chapters read back."""

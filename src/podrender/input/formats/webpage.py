@@ -28,8 +28,15 @@ from podrender.input.formats import markdown
 from podrender.input.script import MAX_LABEL_CHARS, MAX_LABEL_WORDS, ParseOptions, Script, Skipped
 
 #: Pages larger than this are refused before parsing (a saved article with its inline scripts and styles
-#: is 0.2-3 MB; lxml and the extractor take about 0.4 s per MB here).
+#: is 0.2-3 MB).
 MAX_PAGE_BYTES = 8 * 1024 * 1024
+#: The extractor's time grows with a page's elements (40,000 nested chrome divs: 10 s here) and faster than
+#: linearly with its paragraphs (8,000 labeled paragraphs: 1.7 s; 32,000: 37 s). Pages with more of either
+#: are refused in one line: 10,000 paragraphs is some 100,000 words, ten hours of speech.
+MAX_PAGE_ELEMENTS = 100_000
+MAX_PAGE_BLOCKS = 10_000
+_ELEMENT = re.compile(r"<[a-zA-Z]")
+_BLOCK = re.compile(r"<(?:p|li|h[1-6]|br|tr|dt|dd|blockquote|pre)[\s/>]", re.IGNORECASE)
 
 #: The metadata is read for the title; the date is not used, and its thorough search (dateparser) would
 #: cost 0.17 s of every page's first extraction (bench/webpage.py).
@@ -93,6 +100,12 @@ def _extract(page: str, name: str) -> Any:
     if len(page.encode("utf-8", "surrogatepass")) > MAX_PAGE_BYTES:
         limit = MAX_PAGE_BYTES // (1024 * 1024)
         raise ScriptError(f"is a web page of more than {limit} MB; pages up to {limit} MB are read", path=name)
+    if sum(1 for _ in _ELEMENT.finditer(page)) > MAX_PAGE_ELEMENTS:
+        raise ScriptError(f"has more than {MAX_PAGE_ELEMENTS:,} HTML elements; save the article alone (as text, "
+                          "or the browser's reader view) and read that", path=name)  # fmt: skip
+    if sum(1 for _ in _BLOCK.finditer(page)) > MAX_PAGE_BLOCKS:
+        raise ScriptError(f"has more than {MAX_PAGE_BLOCKS:,} paragraphs; split it into several episodes",
+                          path=name)  # fmt: skip
     try:
         import trafilatura
     except ImportError:  # a core dependency; only a broken install lacks it
