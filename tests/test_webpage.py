@@ -293,3 +293,11 @@ def test_the_web_page_takes_an_uploaded_html_page(tmp_path: Path) -> None:
         response = client.post("/api/inspect", files={"script": ("empty.html", empty, "text/html")})
         assert response.status_code == 400
         assert response.json() == {"error": "empty.html: no article text found", "field": "script"}
+
+
+def test_a_page_of_one_paragraph() -> None:
+    """The extractor hands a one-paragraph article over bare, without its body around it."""
+    page = ("<?xml version='1.0' encoding='utf-8'?><html xmlns='http://www.w3.org/1999/xhtml'><body>"
+            "<p><b>Ann:</b> Hello there, this is the whole of an XHTML page.</p></body></html>")  # fmt: skip
+    p = podrender.prepare(page, FAKE, source="one.xhtml")
+    assert turns(p) == [("Ann", "Hello there, this is the whole of an XHTML page.")]

@@ -195,7 +195,8 @@ def _text(el: Any) -> str:
 
 def _items(doc: Any) -> Iterator[tuple[str, Any]]:
     """('heading:N' | 'para' | 'item' | 'code', element) for the article's blocks in order."""
-    for el in doc.body:
+    blocks = doc.body if doc.body.tag == "body" else [doc.body]  # a page of one paragraph gets it bare
+    for el in blocks:
         tag = el.tag
         if tag == "head":
             m = _HEADING_LEVEL.match(el.get("rend") or "")
