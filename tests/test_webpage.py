@@ -301,3 +301,27 @@ def test_a_page_of_one_paragraph() -> None:
             "<p><b>Ann:</b> Hello there, this is the whole of an XHTML page.</p></body></html>")  # fmt: skip
     p = podrender.prepare(page, FAKE, source="one.xhtml")
     assert turns(p) == [("Ann", "Hello there, this is the whole of an XHTML page.")]
+
+
+@pytest.mark.parametrize(
+    ("meta", "encoding"),
+    [('<meta charset="windows-1252">', "cp1252"), ('<meta charset="ISO-8859-1">', "cp1252"),
+     ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-15">', "iso8859-15")],
+)  # fmt: skip
+def test_a_page_in_the_encoding_it_declares(tmp_path: Path, meta: str, encoding: str) -> None:
+    """Not a guess: the page says which encoding it is in. Text that is not a page still must be UTF-8."""
+    page = (f"<html><head>{meta}<title>Caf\u00e9</title></head><body><article>"
+            "<p><b>Zo\u00eb:</b> It\u2019s a caf\u00e9 \u2014 really, a good one, the best on the street.</p>"
+            "<p><b>No\u00e9:</b> Cr\u00e8me br\u00fbl\u00e9e for everyone at the table, then.</p>"
+            "</article></body></html>")  # fmt: skip
+    if encoding == "iso8859-15":
+        page = page.replace("\u2019", "'").replace("\u2014", "-")
+    path = tmp_path / "page.html"
+    path.write_bytes(page.encode(encoding))
+    p = podrender.prepare(podrender.read_script(path), FAKE, source=str(path))
+    assert list(p.script.speakers) == ["Zo\u00eb", "No\u00e9"]
+    assert "caf\u00e9" in turns(p)[0][1] and "br\u00fbl\u00e9e" in turns(p)[1][1]
+    text = tmp_path / "talk.txt"
+    text.write_bytes("Zo\u00eb: caf\u00e9".encode("cp1252"))
+    with pytest.raises(podrender.ScriptError, match="is not UTF-8 text"):
+        podrender.read_script(text)
