@@ -325,3 +325,13 @@ def test_a_page_in_the_encoding_it_declares(tmp_path: Path, meta: str, encoding:
     text.write_bytes("Zo\u00eb: caf\u00e9".encode("cp1252"))
     with pytest.raises(podrender.ScriptError, match="is not UTF-8 text"):
         podrender.read_script(text)
+
+
+def test_a_text_file_called_html_is_not_a_page(tmp_path: Path) -> None:
+    path = tmp_path / "talk.html"
+    path.write_text("Garden Talk\n\nIris: What grows best in shade?\n\nOwen: Ferns, mostly.\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["inspect", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {path}: has no HTML tags, so it is not a web page; read it with "
+                             "--input-format plain (or another format)\n")  # fmt: skip
+    assert CliRunner().invoke(cli, ["inspect", str(path), "--input-format", "plain"]).exit_code == 0

@@ -100,6 +100,9 @@ def _extract(page: str, name: str) -> Any:
     if len(page.encode("utf-8", "surrogatepass")) > MAX_PAGE_BYTES:
         limit = MAX_PAGE_BYTES // (1024 * 1024)
         raise ScriptError(f"is a web page of more than {limit} MB; pages up to {limit} MB are read", path=name)
+    if not re.search(r"<(?:[a-zA-Z][\w-]*[\s/>]|!doctype)", page[:1_000_000], re.IGNORECASE):
+        raise ScriptError("has no HTML tags, so it is not a web page; read it with --input-format plain "
+                          "(or another format)", path=name)  # fmt: skip
     if sum(1 for _ in _ELEMENT.finditer(page)) > MAX_PAGE_ELEMENTS:
         raise ScriptError(f"has more than {MAX_PAGE_ELEMENTS:,} HTML elements; save the article alone (as text, "
                           "or the browser's reader view) and read that", path=name)  # fmt: skip
@@ -308,7 +311,8 @@ def _drop_chrome(lines: list[_Line], options: ParseOptions) -> tuple[list[_Line]
                 continue
         if section is not None:
             if x.kind != "blank":
-                skipped.append(Skipped(x.source, words, f"page chrome: under '{section.text.lstrip('# ')}'"))
+                under = section.text.lstrip("# ")
+                skipped.append(Skipped(x.source, _plain(x).lstrip("# "), f"page chrome: under '{under}'"))
             continue
         kept.append(x)
     # 2. Lines: the chrome rules over the text lines in order (a line opening with a label is a speaker's).
