@@ -335,3 +335,20 @@ def test_a_text_file_called_html_is_not_a_page(tmp_path: Path) -> None:
     assert result.output == (f"Error: {path}: has no HTML tags, so it is not a web page; read it with "
                              "--input-format plain (or another format)\n")  # fmt: skip
     assert CliRunner().invoke(cli, ["inspect", str(path), "--input-format", "plain"]).exit_code == 0
+
+
+def test_headings_that_only_sound_like_page_sections_are_chapters() -> None:
+    page = """<html><head><title>Lab talk</title></head><body><article><h1>Lab talk</h1>
+<h2>Related work</h2>
+<p><strong>Ana:</strong> What did the older papers miss? I always wondered why nobody measured it.</p>
+<p><strong>Ben:</strong> They measured the wrong thing, mostly averages over the whole season.</p>
+<h2>Discussion</h2>
+<p><strong>Ana:</strong> So what should change now, in your view, for the next field season?</p>
+<p><strong>Ben:</strong> It&#8217;s simple: count every week, not once a year, and publish the raw counts.</p>
+<h2>Related posts</h2><p>Another interview with a scientist about counting things in the field.</p>
+</article></body></html>"""
+    p = podrender.prepare(page, FAKE, source="lab.html", policy="marker")
+    assert [c.title for c in p.chapters] == ["Related work", "Discussion"]
+    assert "Another interview" not in spoken(p)
+    last = p.script.turns[-1]
+    assert last.text.startswith("It\u2019s simple") and last.line == 7  # found in the source past the entity

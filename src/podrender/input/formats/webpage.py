@@ -44,8 +44,9 @@ _DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat"
                 "max_date": "2999-12-31"}  # fmt: skip
 #: Headings of the sections a page adds after (or around) the article: their whole section is left out.
 _CHROME_SECTION = re.compile(
-    r"^(?:share\s+(?:this|on)\b.*|related(?:\s+\w+)?|leave\s+an?\s+(?:reply|comment)|"
-    r"\d[\d,]*\s+(?:thoughts|comments|responses|replies)\s+on\b.*|(?:responses|comments|replies|discussion)"
+    r"^(?:share\s+(?:this|on)\b.*|related(?:\s+(?:posts|articles|stories|reading|content|links))?|"
+    r"leave\s+an?\s+(?:reply|comment)|"
+    r"\d[\d,]*\s+(?:thoughts|comments|responses|replies)\s+on\b.*|(?:responses|comments|replies)"
     r"(?:\s*\(\s*\d[\d,.]*\s*[km]?\s*\))?|discussion\s+about\s+this\s+(?:post|article)|"
     r"(?:more|recommended)\s+from\b.*|written\s+by\b.*|about\s+the\s+author|"
     r"(?:subscribe|sign\s+up)\s+(?:to|for)\b.*|(?:join\s+)?(?:our|the)\s+newsletter|"
@@ -216,8 +217,10 @@ def _items(doc: Any) -> Iterator[tuple[str, Any]]:
             yield "para", el
 
 
-#: Between two words of a block's text in the page's source: spaces, punctuation, whole tags.
-_BETWEEN = r"(?:[^\w<]|<[^<>]{0,300}>)*"
+#: Between two words of a block's text in the page's source: spaces, punctuation, whole tags, entities.
+_BETWEEN = r"(?:[^\w<&]|<[^<>]{0,300}>|&#?\w{1,10};|&)*"
+#: How far ahead of the last block the next one is looked for (a miss costs a search this long).
+_LOOK_AHEAD = 256 * 1024
 
 
 class _Locator:
@@ -232,7 +235,8 @@ class _Locator:
     def find(self, text: str) -> int:
         words = re.findall(r"[^\W_]+", text)[:4]
         if words:
-            m = re.compile(_BETWEEN.join(re.escape(w) for w in words)).search(self.page, self.pos)
+            pattern = re.compile(_BETWEEN.join(re.escape(w) for w in words))
+            m = pattern.search(self.page, self.pos, self.pos + _LOOK_AHEAD)
             if m is not None:
                 self.line += self.page.count("\n", self.pos, m.start())
                 self.pos = m.start()
