@@ -229,7 +229,7 @@ def test_a_page_too_large_is_refused_before_parsing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("<p>x</p>" * 10_001, "has more than 10,000 paragraphs; split it into several episodes"),
+        ("<p>x</p>" * 5_001, "has more than 5,000 paragraphs; split it into several episodes"),
         ("<i>x</i>" * 100_001, "has more than 100,000 HTML elements; save the article alone (as text, or the "
                                "browser's reader view) and read that"),
     ],

@@ -31,10 +31,11 @@ from podrender.input.script import MAX_LABEL_CHARS, MAX_LABEL_WORDS, ParseOption
 #: is 0.2-3 MB).
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 #: The extractor's time grows with a page's elements (40,000 nested chrome divs: 10 s here) and faster than
-#: linearly with its paragraphs (8,000 labeled paragraphs: 1.7 s; 32,000: 37 s). Pages with more of either
-#: are refused in one line: 10,000 paragraphs is some 100,000 words, ten hours of speech.
+#: linearly with its paragraphs (8,000 labeled paragraphs: 1.7 s; 32,000: 37 s; 4,900 among 80,000
+#: elements: 10 s on the busy machine). Pages with more of either are refused in one line: 5,000
+#: paragraphs is some 50,000 words, five hours of speech.
 MAX_PAGE_ELEMENTS = 100_000
-MAX_PAGE_BLOCKS = 10_000
+MAX_PAGE_BLOCKS = 5_000
 _ELEMENT = re.compile(r"<[a-zA-Z]")
 _BLOCK = re.compile(r"<(?:p|li|h[1-6]|br|tr|dt|dd|blockquote|pre)[\s/>]", re.IGNORECASE)
 
@@ -217,30 +218,45 @@ def _items(doc: Any) -> Iterator[tuple[str, Any]]:
             yield "para", el
 
 
-#: Between two words of a block's text in the page's source: spaces, punctuation, whole tags, entities.
-_BETWEEN = r"(?:[^\w<&]|<[^<>]{0,300}>|&#?\w{1,10};|&)*"
-#: How far ahead of the last block the next one is looked for (a miss costs a search this long).
-_LOOK_AHEAD = 256 * 1024
+#: How many of the page's text nodes past the last block found the next one is looked for among.
+_LOOK_AHEAD = 4000
+#: A source text node shorter than this must be the whole of a block's first run to match it.
+_MIN_PREFIX = 12
 
 
 class _Locator:
-    """Finds where a block's text starts in the page's source, moving forward only."""
+    """Finds the page line where a block starts: the page's text nodes (from lxml, with their source lines)
+    are walked forward only, and a block is found at the node its first run of text starts with."""
 
     def __init__(self, page: str) -> None:
-        self.page = page
-        body = re.search(r"<body[\s>]", page, re.IGNORECASE)
-        self.pos = body.start() if body else 0
-        self.line = page.count("\n", 0, self.pos) + 1
+        self.nodes: list[tuple[str, int]] = []
+        self.at = 0
+        self.line = 1
+        try:
+            from lxml import etree
+            from lxml import html as lxml_html
 
-    def find(self, text: str) -> int:
-        words = re.findall(r"[^\W_]+", text)[:4]
-        if words:
-            pattern = re.compile(_BETWEEN.join(re.escape(w) for w in words))
-            m = pattern.search(self.page, self.pos, self.pos + _LOOK_AHEAD)
-            if m is not None:
-                self.line += self.page.count("\n", self.pos, m.start())
-                self.pos = m.start()
+            root = lxml_html.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", page, count=1))
+        except (ValueError, etree.LxmlError):  # lxml's refusals of odd pages: no lines, then
+            return
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text and el.text.strip():
+                self.nodes.append((_words(el.text), el.sourceline or 1))
+            if el.tail and el.tail.strip():
+                self.nodes.append((_words(el.tail), el.sourceline or 1))
+
+    def find(self, first: str) -> int:
+        key = _words(first)
+        for i in range(self.at, min(len(self.nodes), self.at + _LOOK_AHEAD)):
+            text, line = self.nodes[i]
+            if text.startswith(key) or (key.startswith(text) and len(text) >= min(len(key), _MIN_PREFIX)):
+                self.at, self.line = i + 1, line
+                break
         return self.line
+
+
+def _first_run(el: Any) -> str:
+    return next((text for text, _ in _runs(el) if text.strip()), "")
 
 
 def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
@@ -253,7 +269,7 @@ def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
         text = _text(el)
         if not text:
             continue
-        line = locate.find(text)
+        line = locate.find(_first_run(el))
         if kind.startswith("heading:"):
             level = int(kind.split(":")[1])
             if level == 1 and title is None:
