@@ -352,3 +352,10 @@ def test_headings_that_only_sound_like_page_sections_are_chapters() -> None:
     assert "Another interview" not in spoken(p)
     last = p.script.turns[-1]
     assert last.text.startswith("It\u2019s simple") and last.line == 7  # found in the source past the entity
+
+
+def test_the_title_is_at_the_line_of_the_h1_not_of_the_head() -> None:
+    p = prepared("medium-interview.html")
+    source = (FIXTURES / "medium-interview.html").read_text(encoding="utf-8").split("\n")
+    title = p.script.turns[0]
+    assert title.is_title and "<h1" in source[title.line - 1]

@@ -239,7 +239,8 @@ class _Locator:
             root = lxml_html.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", page, count=1))
         except (ValueError, etree.LxmlError):  # lxml's refusals of odd pages: no lines, then
             return
-        for el in root.iter():
+        body = root.find(".//body")  # the head's <title> repeats the <h1>: start past it
+        for el in (root if body is None else body).iter():
             if isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text and el.text.strip():
                 self.nodes.append((_words(el.text), el.sourceline or 1))
             if el.tail and el.tail.strip():
