@@ -199,6 +199,7 @@ def test_input_format_html_reads_any_file_name(tmp_path: Path) -> None:
         "<html><head><title>Nothing here</title></head><body><nav><a>Home</a><a>About</a></nav>"
         "<footer><a>Privacy</a> <a>Terms</a></footer></body></html>",
         "<html><head><title>Empty</title></head><body></body></html>",
+        "<html><body><nav><a>Home</a></nav></body></html>",
         "<!DOCTYPE html><html><body><div><button>Sign in</button><button>Follow</button><p>245 claps</p>"
         "<p>5 min read</p></div></body></html>",
     ],

@@ -117,7 +117,9 @@ def _extract(page: str, name: str) -> Any:
         raise ScriptError("reading web pages needs trafilatura: pip install trafilatura", path=name) from None
     import logging
 
-    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs "empty page" and such as errors
+    log = logging.getLogger("trafilatura")  # it logs "empty page" and such as errors: not on podrender's stderr
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):  # (an app's own logging still sees them)
+        log.addHandler(logging.NullHandler())
     try:
         doc = trafilatura.bare_extraction(
             page, output_format="python", with_metadata=True, include_comments=False, include_formatting=True,
@@ -371,7 +373,9 @@ def to_markdown(page: str, name: str = "page.html", options: ParseOptions | None
     doc = _extract(page, name)
     lines, skipped = _lines(doc, page)
     lines, dropped = _drop_chrome(lines, options)
-    if not any(x.kind in ("text", "label") for x in lines):
+    said = [x for x in lines if x.kind in ("text", "label")]
+    # Nothing, or nothing but bits that are chrome next to other chrome (a lone `Home`, a date): no article.
+    if all(x.kind == "text" and classify(_plain(x)) is not None for x in said):
         raise ScriptError("no article text found", path=name)
     return "\n".join(x.text for x in lines) + "\n", [x.source for x in lines], skipped + dropped
 
