@@ -43,7 +43,7 @@ EXTRACT = """
 import sys, trafilatura
 page = open(sys.argv[1], encoding="utf-8").read()
 doc = trafilatura.bare_extraction(page, output_format="python", with_metadata=True, include_comments=False,
-    include_formatting=True, include_tables=False, include_images=False, include_links=False,
+    include_formatting=True, include_tables=True, include_images=False, include_links=False,
     date_extraction_params={"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d",
                             "max_date": "2999-12-31"})
 assert doc is not None and len(doc.body) > 20

@@ -360,3 +360,24 @@ def test_the_title_is_at_the_line_of_the_h1_not_of_the_head() -> None:
     source = (FIXTURES / "medium-interview.html").read_text(encoding="utf-8").split("\n")
     title = p.script.turns[0]
     assert title.is_title and "<h1" in source[title.line - 1]
+
+
+def test_a_transcript_laid_out_as_a_table() -> None:
+    """A row per turn (who, what) is read as turns; a table of data is not read, and says so."""
+    page = """<html><head><title>Hearing</title></head><body><article><h1>Harbour hearing</h1>
+<p>The committee met at ten in the morning to hear the harbour master on the winter storms.</p>
+<table><tr><th>Speaker</th><th>Text</th></tr>
+<tr><td><b>Chair</b></td><td>Good morning. Please state your name for the record.</td></tr>
+<tr><td>Dana Holt</td><td>Dana Holt, harbour master since 2015, thank you for having me.</td></tr>
+<tr><td>Chair:</td><td>How many boats were lost in January?</td></tr>
+<tr><td>Dana Holt</td><td>Four, all of them moored outside the breakwater.</td></tr>
+</table>
+<table><tr><td>Tide</td><td>High</td><td>Low</td></tr><tr><td>Mon</td><td>5:02</td><td>11:20</td></tr></table>
+</article></body></html>"""
+    p = podrender.prepare(page, FAKE, source="hearing.html")
+    assert [who for who, _ in turns(p)] == [None, "Chair", "Dana Holt", "Chair", "Dana Holt"]
+    assert turns(p)[3] == ("Chair", "How many boats were lost in January?")
+    assert [t.line for t in p.script.turns[2:]] == [4, 5, 6, 7]
+    reasons = {s.reason for s in p.script.skipped}
+    assert {"a table's heading row", "a table, not read"} <= reasons
+    assert "11:20" not in spoken(p) and "eleven twenty" not in spoken(p)

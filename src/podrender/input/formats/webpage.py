@@ -123,7 +123,7 @@ def _extract(page: str, name: str) -> Any:
     try:
         doc = trafilatura.bare_extraction(
             page, output_format="python", with_metadata=True, include_comments=False, include_formatting=True,
-            include_tables=False, include_images=False, include_links=False, deduplicate=False,
+            include_tables=True, include_images=False, include_links=False, deduplicate=False,
             date_extraction_params=_DATE_PARAMS,
         )  # fmt: skip
     except (ValueError, TypeError, AttributeError) as exc:  # lxml's own errors derive from these
@@ -214,8 +214,8 @@ def _items(doc: Any) -> Iterator[tuple[str, Any]]:
         elif tag == "quote" and any(child.tag == "p" for child in el):
             for child in el:
                 yield "para", child
-        elif tag == "code":
-            yield "code", el
+        elif tag in ("code", "table"):
+            yield tag, el
         else:
             yield "para", el
 
@@ -285,6 +285,9 @@ def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
         if kind == "code":
             skipped.append(Skipped(line, text, "code block"))
             continue
+        if kind == "table":
+            out += _table(el, line, locate, skipped)
+            continue
         for i, text_line in enumerate(_block_lines(el)):
             label = text_line.startswith("**")
             if not label:
@@ -299,6 +302,28 @@ def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
     if title is not None:
         out[:0] = [title, _Line("", title.source, "blank")]
     return out, skipped
+
+
+#: A table's first column names the speaker when every cell of it looks like a name (or `Q`, `A`).
+_NAME_CELL = re.compile(r"^[^\W\d_][\w.'’\- ]{0,39}$")
+
+
+def _table(el: Any, line: int, locate: _Locator, skipped: list[Skipped]) -> list[_Line]:
+    """A transcript laid out as a table (a row per turn: who, what) as labeled lines; any other table is
+    left out (its cells are data, not speech)."""
+    rows = [(row, [_text(cell) for cell in row.iter("cell")]) for row in el.iter("row")]
+    heads = [cells for row, cells in rows if any(cell.get("role") == "head" for cell in row.iter("cell"))]
+    body = [(row, cells) for row, cells in rows if cells not in heads and any(cells)]
+    names = [cells[0].rstrip(":").strip() for _, cells in body if len(cells) == 2]
+    if len(body) < 2 or len(names) != len(body) or not all(_NAME_CELL.match(n) for n in names):
+        skipped.append(Skipped(line, " | ".join(" ".join(cells) for _, cells in rows)[:200], "a table, not read"))
+        return []
+    skipped.extend(Skipped(line, " | ".join(cells), "a table's heading row") for cells in heads if any(cells))
+    out: list[_Line] = []
+    for (row, cells), name in zip(body, names, strict=True):
+        at = locate.find(_first_run(row))
+        out += [_Line(f"**{name}:** {cells[1]}", at, "label"), _Line("", at, "blank")]
+    return out
 
 
 def locate_title(page: str) -> int:
