@@ -6,7 +6,8 @@ footers, cookie banners. Its XML keeps what matters here: headings with their le
 line breaks, lists and bold or italic runs. That is written out as Markdown in podrender's own
 dialect (no escapes), so the Markdown parser makes the Script: the first `<h1>` (else the page's
 `og:title`/`<title>`) is the title, `<h1>`-`<h3>` open chapters, a bold label at the start of a line
-(`<strong>Sasha:</strong>`, `<b>Q:</b>`, `<strong>Name</strong>:`) opens a turn.
+(`<strong>Sasha:</strong>`, `<b>Q:</b>`, `<strong>Name</strong>:`) opens a turn, and so does each row
+of a table laid out as a transcript (a name, then the speech).
 
 What the extractor lets through is judged once more, line by line, by the page chrome rules
 (podrender.input.boilerplate): buttons, counts, reading times, app-store badges, and whole sections
