@@ -274,6 +274,8 @@ def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
         if not text:
             continue
         line = locate.find(_first_run(el))
+        if kind != "item" and out and out[-1].kind != "blank":
+            out.append(_Line("", line, "blank"))  # a list ends: its items are a paragraph of their own
         if kind.startswith("heading:"):
             level = int(kind.split(":")[1])
             if level == 1 and title is None:
