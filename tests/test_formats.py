@@ -79,7 +79,7 @@ def test_input_format_overrides_detection_and_aliases_resolve() -> None:
         "script", "markdown", "radio", "play", "vtt", "plain"}  # fmt: skip
     with pytest.raises(ScriptError, match=r"unknown input format 'docx' \(choose one of plain, script"):
         resolve_name("docx")
-    assert set(FORMATS) == {"plain", "script", "markdown", "timestamped", "radio", "play", "vtt", "srt"}
+    assert set(FORMATS) == {"plain", "script", "markdown", "timestamped", "radio", "play", "vtt", "srt", "html"}
 
 
 # --- the label-versus-prose rule --------------------------------------------------------------------
