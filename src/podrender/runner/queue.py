@@ -42,6 +42,8 @@ JOB_FUNCTION = "podrender.runner.worker.make_unit"
 REPLY_TTL = 3600
 #: Times a unit whose worker died (or timed out) is put back on the queue.
 RETRIES = 2
+#: Seconds a stopping render waits for workers to stop its running units.
+STOP_GRACE = 3.0
 #: Seconds between looks for units of killed workers and for failed jobs, while waiting for answers.
 POLL_SECONDS = 0.5
 
@@ -70,6 +72,8 @@ class UnitOrder:
     expected: Expected
     reply_to: str
     """The Redis list the render waits on."""
+    waiting: str
+    """A key that exists while the render waits: workers answer only then."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ def make_remote(
     conn = connect(url)
     render_id = secrets.token_hex(8)
     reply_to = f"podrender:answers:{render_id}"
+    waiting = f"podrender:waiting:{render_id}"
     queue = Queue(QUEUE_NAME, connection=conn)
     expected = expectations(units)
     by_index = {u.index: u for u in units}
@@ -147,7 +152,7 @@ def make_remote(
     jobs = [
         Queue.prepare_data(
             JOB_FUNCTION,
-            args=(UnitOrder(by_index[t.id], audio, t.label, expected[by_index[t.id].voice.engine], reply_to),),
+            args=(UnitOrder(by_index[t.id], audio, t.label, expected[by_index[t.id].voice.engine], reply_to, waiting),),
             timeout=int(t.timeout), result_ttl=0, failure_ttl=REPLY_TTL, ttl=REPLY_TTL,
             job_id=pending[t.id], retry=Retry(max=RETRIES), description=t.label,
         )  # fmt: skip
@@ -155,6 +160,7 @@ def make_remote(
     ]
     try:
         try:
+            conn.set(waiting, b"1", ex=REPLY_TTL)
             queue.enqueue_many(jobs)
         except Exception as exc:  # noqa: BLE001 - any Redis failure, said in one line
             raise QueueError(f"cannot enqueue on Redis at {shown(url)} ({exc})") from None
@@ -162,12 +168,7 @@ def make_remote(
             meanwhile()
         _gather(conn, queue, reply_to, pending, labels, by_index, cache, on_done)
     finally:
-        if pending:
-            withdraw(url, list(pending.values()))
-        try:
-            conn.delete(reply_to)
-        except Exception:  # noqa: BLE001, S110 - the list expires on its own
-            pass
+        stop_waiting(url, waiting, reply_to, list(pending.values()))
 
 
 def _gather(
@@ -233,23 +234,51 @@ def _why_failed(conn: Redis, job_id: str) -> str:
     return f"worker {worker}: {last}"
 
 
-def withdraw(url: str, job_ids: Sequence[str]) -> None:
-    """Take these jobs off the queue and stop the ones running, on a fresh connection (the render's may
-    have been cut mid-reply by Ctrl-C)."""
+def stop_waiting(url: str, waiting: str, reply_to: str, job_ids: Sequence[str]) -> None:
+    """Stop taking answers, take these jobs off the queue and stop the ones running, then clear the answers
+    that came meanwhile. On a fresh connection: the render's may have been cut mid-reply by Ctrl-C."""
     from redis import Redis
+    from rq import Queue
     from rq.command import send_stop_job_command
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
     from rq.job import Job, JobStatus
 
     try:
         conn = Redis.from_url(url, socket_connect_timeout=5)
-        for job in Job.fetch_many(list(job_ids), connection=conn):
-            if job is None:
-                continue
-            if job.get_status(refresh=False) == JobStatus.STARTED and job.worker_name:
+        conn.delete(waiting)
+        queue_key = Queue(QUEUE_NAME, connection=conn).key
+        left = list(job_ids)
+        asked: dict[str, float] = {}
+        deadline = time.monotonic() + STOP_GRACE
+        # Queued jobs go at once; running ones are stopped (RQ's stop-job command) and go once their worker
+        # has written them as stopped. Looked at again until none is left: a worker may take one meanwhile.
+        while left and time.monotonic() < deadline:
+            for job_id, job in zip(list(left), Job.fetch_many(list(left), connection=conn), strict=True):
                 try:
-                    send_stop_job_command(conn, job.id)
-                except Exception:  # noqa: BLE001, S110 - it finished meanwhile
+                    status = job.get_status(refresh=False) if job is not None else None
+                    if job is None:
+                        left.remove(job_id)
+                    elif status == JobStatus.QUEUED:
+                        if conn.lrem(queue_key, 0, job_id):  # off the queue before any worker took it
+                            job.delete(remove_from_queue=False)
+                            left.remove(job_id)
+                        # else a worker has just taken it: it is started (and stopped) on a later look
+                    elif status != JobStatus.STARTED:
+                        job.delete(remove_from_queue=True)
+                        left.remove(job_id)
+                    elif job.worker_name and time.monotonic() - asked.get(job_id, 0.0) > 0.3:
+                        asked[job_id] = time.monotonic()  # again until it stops: a worker that has just
+                        send_stop_job_command(conn, job_id)  # taken the job may not know it as its own yet
+                except (InvalidJobOperation, NoSuchJobError):
+                    continue  # it finished (and went) meanwhile; the next look sees it gone
+            if left:
+                time.sleep(0.05)
+        for job in Job.fetch_many(left, connection=conn):  # workers that do not answer: their leases run out
+            if job is not None:
+                try:
+                    job.delete(remove_from_queue=True)
+                except (InvalidJobOperation, NoSuchJobError):
                     pass
-            job.delete(remove_from_queue=True)
+        conn.delete(reply_to)
     except Exception:  # noqa: BLE001, S110 - Redis is gone: its queue went with it
         pass

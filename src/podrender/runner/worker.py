@@ -120,21 +120,22 @@ def make_unit(order: UnitOrder) -> None:
     _die_with_parent(os.getppid())
     settings = _SETTINGS[0] if _SETTINGS else WorkerSettings(default_name(), default_cache_dir())
     answer = _answer(order, settings)
-    conn = connect_for_answers()
-    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    with conn.pipeline() as pipe:  # one transaction: the answer never lingers without its time to live
-        pipe.rpush(order.reply_to, data)
-        pipe.expire(order.reply_to, REPLY_TTL)
-        pipe.execute()
-
-
-def connect_for_answers() -> Any:
-    """The horse's connection: the one RQ gave the job."""
     from rq import get_current_job
 
     job = get_current_job()
     assert job is not None
-    return job.connection
+    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    job.connection.eval(_ANSWER, 2, order.waiting, order.reply_to, data, REPLY_TTL)
+
+
+#: Answer only while the render waits (it deletes `waiting` first when it stops, so no answer comes after it
+#: has cleared its list). One script: atomic, and the answer never lingers without its time to live.
+_ANSWER = """
+if redis.call('exists', KEYS[1]) == 1 then
+  redis.call('rpush', KEYS[2], ARGV[1])
+  redis.call('expire', KEYS[2], ARGV[2])
+end
+"""
 
 
 def _answer(order: UnitOrder, settings: WorkerSettings) -> Answer:
