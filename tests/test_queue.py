@@ -231,7 +231,11 @@ def test_a_worker_killed_mid_unit_has_its_unit_made_by_another(url: str, files: 
     hanging.wait(10)
     _until(lambda: not any(_alive(p) for p in horses), 10, "the killed worker's horse to die with it")
     workers.start("rescuer")
-    out, err = render.communicate(timeout=40)
+    try:
+        out, err = render.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        render.kill()
+        raise AssertionError("the render did not finish:\n" + workers.log("rescuer")) from None
     assert render.returncode == 0, err
     assert "Job OK" in workers.log("rescuer")
     local = podrender(*render_args(files, "local.mp3", "faulty.yaml"))

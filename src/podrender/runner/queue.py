@@ -194,7 +194,13 @@ def _gather(
             item = conn.blpop([reply_to], timeout=POLL_SECONDS)
             if item is None or time.monotonic() - looked >= POLL_SECONDS:
                 looked = time.monotonic()
-                started.cleanup()  # units of killed workers whose lease ran out go back on the queue
+                # Units of killed workers whose lease ran out go back on the queue; under the lock RQ's workers
+                # take for the same clean-up, so that no unit is put back twice.
+                if queue.acquire_maintenance_lock():
+                    try:
+                        started.cleanup()
+                    finally:
+                        queue.release_maintenance_lock()
                 gone = set(failed.get_job_ids()) & set(pending.values())
         except RedisError as exc:
             raise QueueError(f"lost Redis while waiting for workers ({exc})") from None

@@ -57,10 +57,18 @@ class UnitWorker(Worker):
         super().__init__(*args, **kwargs)
         self._loaded: set[tuple[str, str]] = set()
         self._made = 0
+        self._pid = os.getpid()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         # RQ adds a minute to the job's timeout; a killed worker's unit would wait that long to be retried.
         return self.lease
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        """The horse, just forked: first of all, have the kernel kill it if the worker dies."""
+        from podrender.runner.pool import _die_with_parent
+
+        _die_with_parent(self._pid)
+        super().main_work_horse(job, queue)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         try:
@@ -69,6 +77,7 @@ class UnitWorker(Worker):
                 self._load(order)
         except Exception:  # noqa: BLE001, S110 - only a head start: the horse meets the error and answers it
             pass
+        _forget_dead_executions(job)
         super().execute_job(job, queue)
         self._made += 1
         if self._made % PRUNE_EVERY == 0:
@@ -83,6 +92,20 @@ class UnitWorker(Worker):
         if key not in self._loaded:
             get_engine(voice.engine).preload([voice])
             self._loaded.add(key)
+
+
+def _forget_dead_executions(job: Job) -> None:
+    """Drop the job's executions whose worker died (their records expired with the lease). RQ 3.0 keeps
+    their ids and then fails to finish the retried job ("Execution ... not found in Redis"), leaving it
+    behind as failed although it was made."""
+    from rq.executions import Execution
+
+    conn = job.connection
+    registry = job.execution_registry
+    for entry in list(conn.zrange(registry.key, 0, -1)):
+        execution_id = entry.decode() if isinstance(entry, bytes) else str(entry)
+        if not conn.exists(Execution(id=execution_id, job_id=job.id, connection=conn).key):
+            conn.zrem(registry.key, execution_id)
 
 
 def default_name() -> str:
@@ -115,9 +138,6 @@ def run_worker(
 
 def make_unit(order: UnitOrder) -> None:
     """The job, in a work horse: make the unit's chunk (or find it in this worker's cache) and answer."""
-    from podrender.runner.pool import _die_with_parent
-
-    _die_with_parent(os.getppid())
     settings = _SETTINGS[0] if _SETTINGS else WorkerSettings(default_name(), default_cache_dir())
     answer = _answer(order, settings)
     from rq import get_current_job
