@@ -40,8 +40,14 @@ QUEUE_NAME = "podrender"
 JOB_FUNCTION = "podrender.runner.worker.make_unit"
 #: Seconds a render's answers (chunks) and failed jobs stay in Redis if nobody collects them.
 REPLY_TTL = 3600
+#: Seconds the render's "waiting" mark lives unless renewed (every POLL_SECONDS): a render killed outright
+#: stops taking answers after this, and workers skip its units.
+WAITING_TTL = 60
 #: Times a unit whose worker died (or timed out) is put back on the queue.
 RETRIES = 2
+#: Seconds a unit may be neither queued nor running (nor answered) before the render enqueues it again:
+#: a worker that died at the wrong instant can leave a unit so, out of RQ's sight.
+LOST_SECONDS = 10.0
 #: Seconds a stopping render waits for workers to stop its running units.
 STOP_GRACE = 3.0
 #: Seconds between looks for units of killed workers and for failed jobs, while waiting for answers.
@@ -153,20 +159,20 @@ def make_remote(
         Queue.prepare_data(
             JOB_FUNCTION,
             args=(UnitOrder(by_index[t.id], audio, t.label, expected[by_index[t.id].voice.engine], reply_to, waiting),),
-            timeout=int(t.timeout), result_ttl=0, failure_ttl=REPLY_TTL, ttl=REPLY_TTL,
+            timeout=int(t.timeout), result_ttl=0, failure_ttl=REPLY_TTL,
             job_id=pending[t.id], retry=Retry(max=RETRIES), description=t.label,
         )  # fmt: skip
         for t in tasks
     ]
     try:
         try:
-            conn.set(waiting, b"1", ex=REPLY_TTL)
+            conn.set(waiting, b"1", ex=WAITING_TTL)
             queue.enqueue_many(jobs)
         except Exception as exc:  # noqa: BLE001 - any Redis failure, said in one line
             raise QueueError(f"cannot enqueue on Redis at {shown(url)} ({exc})") from None
         if meanwhile is not None:
             meanwhile()
-        _gather(conn, queue, reply_to, pending, labels, by_index, cache, on_done)
+        _gather(conn, queue, reply_to, waiting, pending, labels, by_index, cache, on_done)
     finally:
         stop_waiting(url, waiting, reply_to, list(pending.values()))
 
@@ -175,6 +181,7 @@ def _gather(
     conn: Redis,
     queue: Any,
     reply_to: str,
+    waiting: str,
     pending: dict[int, str],
     labels: dict[int, str],
     by_index: dict[int, Unit],
@@ -188,12 +195,14 @@ def _gather(
     started = StartedJobRegistry(queue=queue)
     failed = FailedJobRegistry(queue=queue)
     looked = time.monotonic()
+    unseen: dict[str, float] = {}  # job id -> since when it is neither queued nor running
     while pending:
         gone: set[str] = set()
         try:
             item = conn.blpop([reply_to], timeout=POLL_SECONDS)
             if item is None or time.monotonic() - looked >= POLL_SECONDS:
                 looked = time.monotonic()
+                conn.expire(waiting, WAITING_TTL)
                 # Units of killed workers whose lease ran out go back on the queue; under the lock RQ's workers
                 # take for the same clean-up, so that no unit is put back twice.
                 if queue.acquire_maintenance_lock():
@@ -202,6 +211,7 @@ def _gather(
                     finally:
                         queue.release_maintenance_lock()
                 gone = set(failed.get_job_ids()) & set(pending.values())
+                _find_lost(conn, queue, started, pending, unseen)
         except RedisError as exc:
             raise QueueError(f"lost Redis while waiting for workers ({exc})") from None
         if item is not None:
@@ -220,6 +230,30 @@ def _gather(
         for index, job_id in list(pending.items()):
             if job_id in gone:
                 raise QueueError(f"the {labels[index]} failed on the queue: {_why_failed(conn, job_id)}")
+
+
+def _find_lost(conn: Redis, queue: Any, started: Any, pending: dict[int, str], unseen: dict[str, float]) -> None:
+    """Enqueue again the pending units that have been neither queued nor running for LOST_SECONDS."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+    from rq.utils import current_timestamp, parse_composite_key
+
+    queued = {q.decode() if isinstance(q, bytes) else str(q) for q in conn.lrange(queue.key, 0, -1)}
+    running = set()
+    for entry in conn.zrangebyscore(started.key, current_timestamp(), "+inf"):
+        running.add(parse_composite_key(entry.decode() if isinstance(entry, bytes) else str(entry))[0])
+    now = time.monotonic()
+    for job_id in pending.values():
+        if job_id in queued or job_id in running:
+            unseen.pop(job_id, None)
+        elif now - unseen.setdefault(job_id, now) > LOST_SECONDS:
+            unseen.pop(job_id)
+            try:
+                job = Job.fetch(job_id, connection=conn)
+            except NoSuchJobError:
+                raise QueueError(f"a unit vanished from Redis ({job_id}); was the queue emptied?") from None
+            if job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED):
+                queue.enqueue_job(job)
 
 
 def _why_failed(conn: Redis, job_id: str) -> str:

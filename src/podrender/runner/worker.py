@@ -138,12 +138,14 @@ def run_worker(
 
 def make_unit(order: UnitOrder) -> None:
     """The job, in a work horse: make the unit's chunk (or find it in this worker's cache) and answer."""
-    settings = _SETTINGS[0] if _SETTINGS else WorkerSettings(default_name(), default_cache_dir())
-    answer = _answer(order, settings)
     from rq import get_current_job
 
     job = get_current_job()
     assert job is not None
+    if not job.connection.exists(order.waiting):
+        return  # the render is gone (killed outright): nobody would take the chunk
+    settings = _SETTINGS[0] if _SETTINGS else WorkerSettings(default_name(), default_cache_dir())
+    answer = _answer(order, settings)
     data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
     job.connection.eval(_ANSWER, 2, order.waiting, order.reply_to, data, REPLY_TTL)
 
