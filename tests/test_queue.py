@@ -331,3 +331,10 @@ def test_the_web_page_renders_through_the_queue(url: str, files: Path, workers: 
     local = podrender(*render_args(files, "local.mp3"))
     assert local.returncode == 0, local.stderr
     assert episode.content == (files / "out" / "local.mp3").read_bytes()
+
+
+def test_an_idle_worker_stops_at_once_on_sigterm(workers: Workers) -> None:
+    worker = workers.start("idle")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(10) == 0
+    assert "warm shut down requested" in workers.log("idle")

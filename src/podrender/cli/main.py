@@ -6,6 +6,7 @@ Only this module imports click. Library errors become one `Error: ...` line and 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -544,6 +545,11 @@ def worker(queue_url: str, cache_dir: Path | None, burst: bool, lease: int, name
         run_worker(queue_url, cache_dir=cache_dir, burst=burst, lease=lease, name=name)
     except PodrenderError as exc:
         raise _fail(exc) from None
+    # Leave as the zygote does, without exit handlers: espeak, started in its synchronous mode before the
+    # work horses fork, hangs in them (measured: an idle worker asked to stop never exited).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
