@@ -337,4 +337,4 @@ def test_an_idle_worker_stops_at_once_on_sigterm(workers: Workers) -> None:
     worker = workers.start("idle")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(10) == 0
-    assert "warm shut down requested" in workers.log("idle")
+    assert "idle: stopped" in workers.log("idle")
