@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "samples" / "interview.txt"
 PYTHON = sys.executable
+#: Kokoro's real-time factor on this machine kind (the sample read turn by turn: 319 s for 12:03 of audio).
+NEURAL_RTF = 0.44
 JOB_TIME = re.compile(r"job in (\d+):(\d+):(\d+(?:\.\d+)?)s")
 
 
@@ -223,32 +225,39 @@ def main() -> None:
         f"- queue overhead per unit (fork, dequeue, answer, RQ's bookkeeping): {overhead * 1000:.1f} ms",
         f"- fixed cost (start, plan, assemble; every chunk cached): {med['all cached']:.2f} s",
     ]
-    sim_units = args.units
-    if sim_units is None:
-        from mutagen.mp3 import MP3
+    from mutagen.mp3 import MP3
 
-        minutes = MP3(scratch / "r0-1-worker" / "e.mp3").info.length / 60
-        sim_units = round(units / minutes * 180)
+    minutes = MP3(scratch / "r0-1-worker" / "e.mp3").info.length / 60
+    sim_units = args.units or round(units / minutes * 180)
     rng = random.Random(15)
     drawn = [rng.choice(unit_times) for _ in range(sim_units)]
     fixed = med["all cached"] * sim_units / units  # planning and assembly grow with the episode
+    # The same units at a neural engine's speed: Kokoro's measured real-time factor (NEURAL_RTF).
+    slow = NEURAL_RTF * minutes * 60 / unit_sum
     lines += [
         "",
-        f"Simulated: {sim_units} units (unit times drawn from the {len(unit_times)} measured), fixed cost "
-        f"{fixed:.1f} s, {overhead * 1000:.1f} ms overhead per unit on a worker, {per_answer * 1000:.2f} ms per "
-        "answer on the render.",
+        f"Simulated: {sim_units} units (a {sim_units / units * minutes / 60:.1f}-hour book at the script's units "
+        f"per minute; unit times drawn from the {len(unit_times)} measured, seeded), fixed cost {fixed:.1f} s "
+        f"(the all-cached render, scaled by units), {overhead * 1000:.1f} ms overhead per unit on a worker, "
+        f"{per_answer * 1000:.2f} ms per answer on the render. Kokoro: the same units {slow:.0f}x slower "
+        f"(real-time factor {NEURAL_RTF} on 2 cores, as measured for the sample).",
         "",
-        "| workers | render s | speed-up vs 1 | efficiency |",
-        "| ---: | ---: | ---: | ---: |",
+        "| workers | espeak-ng render s | speed-up | efficiency | Kokoro render s | speed-up | efficiency |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    neural = [t * slow for t in drawn]
     one = simulate(drawn, 1, overhead, per_answer, fixed)
+    one_n = simulate(neural, 1, overhead, per_answer, fixed)
     for k in (1, 2, 4, 8, 12, 16, 24, 32, 40, 50):
         t = simulate(drawn, k, overhead, per_answer, fixed)
-        lines.append(f"| {k} | {t:.1f} | {one / t:.2f}x | {one / t / k:.0%} |")
+        n = simulate(neural, k, overhead, per_answer, fixed)
+        lines.append(f"| {k} | {t:.1f} | {one / t:.2f}x | {one / t / k:.0%} | {n:.0f} | {one_n / n:.2f}x | "
+                     f"{one_n / n / k:.0%} |")  # fmt: skip
     bound = fixed + sim_units * per_answer
     work = (statistics.median(unit_times) + overhead) * 1000
     lines += ["", f"Floor with unlimited workers: fixed cost + answers taken one by one = {bound:.1f} s "
-              f"(work per unit {work:.1f} ms on a worker)."]  # fmt: skip
+              f"(espeak-ng work per unit {work:.1f} ms on a worker; the longest Kokoro unit "
+              f"{max(neural) + overhead:.1f} s)."]  # fmt: skip
     report = "\n".join(lines) + "\n"
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
