@@ -300,6 +300,8 @@ def test_an_unreachable_queue_is_one_line(files: Path) -> None:
     assert "cannot reach Redis at " + closed in line
     line = _one_error_line(podrender("worker", "--queue", "http://example/0"))
     assert "not a Redis URL" in line
+    line = _one_error_line(podrender("serve", "--port", "0", "--queue", closed))
+    assert "cannot reach Redis at " + closed in line
 
 
 def test_worker_has_help() -> None:

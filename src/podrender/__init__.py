@@ -79,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "write_feed": "podrender.output.feed",
     # rendering on many machines (the `queue` extra: RQ on Redis)
     "run_worker": "podrender.runner.worker",
+    "check_queue": "podrender.runner.queue",
     # the chunk cache
     "Cache": "podrender.cache",
     "default_cache_dir": "podrender.cache",
@@ -134,6 +135,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.output.sidecars import parse_sidecars
     from podrender.pipeline import Progress, load_catalog, prepare, render, slugify, with_audio_overrides
     from podrender.preview import say, say_from_script
+    from podrender.runner.queue import check_queue
     from podrender.runner.worker import run_worker
     from podrender.runtime import data_dir
     from podrender.speech.prepared import Prepared

@@ -507,6 +507,13 @@ def serve(
             default_voices = voices.read_bytes().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"{voices}: cannot be read as UTF-8 text ({exc})") from None
+    if queue_url:
+        from podrender import check_queue
+
+        try:
+            check_queue(queue_url)
+        except PodrenderError as exc:
+            raise _fail(exc) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {host}; anyone who can reach it can render on this machine.", err=True)
     app = create_app(

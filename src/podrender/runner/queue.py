@@ -121,6 +121,12 @@ def connect(url: str) -> Redis:
     return conn
 
 
+def check_queue(url: str) -> None:
+    """Raise QueueError unless Redis answers at `url` and the queue extra is installed (`serve --queue` checks
+    before it listens, rather than failing every render)."""
+    connect(url).close()
+
+
 def expectations(units: Sequence[Unit]) -> dict[str, Expected]:
     """What a worker must run to make these units, per engine."""
     import podrender
