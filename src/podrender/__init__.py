@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "EncoderError": "podrender.errors",
     "CacheError": "podrender.errors",
     "DownloadError": "podrender.errors",
+    "QueueError": "podrender.errors",
     # reading a transcript
     "read_script": "podrender.input.source",
     "decode_script": "podrender.input.source",
@@ -77,6 +78,9 @@ _EXPORTS: dict[str, str] = {
     "short_time": "podrender.output.clock",
     "check_base_url": "podrender.output.feed",
     "write_feed": "podrender.output.feed",
+    # rendering on many machines (the `queue` extra: RQ on Redis)
+    "run_worker": "podrender.runner.worker",
+    "check_queue": "podrender.runner.queue",
     # the chunk cache
     "Cache": "podrender.cache",
     "default_cache_dir": "podrender.cache",
@@ -121,6 +125,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
         EngineError,
         OutputError,
         PodrenderError,
+        QueueError,
         ScriptError,
         VoiceError,
     )
@@ -134,5 +139,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getatt
     from podrender.output.sidecars import parse_sidecars
     from podrender.pipeline import Progress, load_catalog, prepare, render, slugify, with_audio_overrides
     from podrender.preview import say, say_from_script
+    from podrender.runner.queue import check_queue
+    from podrender.runner.worker import run_worker
     from podrender.runtime import data_dir
     from podrender.speech.prepared import Prepared

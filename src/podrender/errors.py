@@ -53,3 +53,7 @@ class CacheError(PodrenderError):
 
 class DownloadError(EngineError):
     """A voice cannot be downloaded: the server, the network, the checksum or the disk said no."""
+
+
+class QueueError(PodrenderError):
+    """Rendering through Redis (`--queue`) failed: Redis cannot be reached, or a worker refused or failed a unit."""

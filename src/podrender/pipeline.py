@@ -165,17 +165,25 @@ def render(
     zygote: Zygote | None = None,
     force: bool = False,
     prepared: Prepared | None = None,
+    queue: str | None = None,
 ) -> RenderResult:
     """Render `text` to an episode (MP3 unless `output_format` or the output's suffix says otherwise) with
     its manifest and the chosen sidecars (all of podrender.output.sidecars.SIDECARS when None); returns what was made.
 
     `zygote`: one the caller started earlier (and closes); by default render starts its own. `force`: replace
     files at the target that podrender did not write (without it, they stop the render before any work).
-    `prepared`: what `prepare` made of this same text and config, when the caller has it (it is not made again)."""
+    `prepared`: what `prepare` made of this same text and config, when the caller has it (it is not made again).
+    `queue`: a Redis URL (redis://HOST:PORT/DB); the missing units are then made by `podrender worker`s on
+    that queue (podrender.runner.queue) instead of this machine's pool, and `jobs` and `zygote` are unused."""
     with tempfile.TemporaryDirectory(prefix="podrender-render-") as scratch, ExitStack() as stack:
         # First: the zygote loads the synthesis side on another core while this process plans.
         # The console command forks one before its CLI loads (podrender.runner.launch); else start one now.
-        zygote = zygote or stack.enter_context(closing(take_early() or Zygote.start()))
+        if queue is None:
+            zygote = zygote or stack.enter_context(closing(take_early() or Zygote.start()))
+        else:  # the workers on the queue make the units: the zygote forked at launch is not needed
+            unused = take_early()
+            if unused is not None:
+                unused.close()
         from podrender.output.export import format_for
         from podrender.output.sidecars import SIDECARS, check_paths, sidecar_paths
 
@@ -214,14 +222,14 @@ def render(
 
                 early["cues"] = cue_texts(prepared)
 
-        metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, meanwhile)
+        metas, made = _chunks(plan, zygote, cache, Path(scratch), jobs, progress, meanwhile, queue)
         keys = [u.key for u in plan.units]
         for _ in range(3):  # a chunk removed meanwhile (`podrender cache clear`) is made again
             chunk_paths = stack.enter_context(cache.pinned(keys))
             if chunk_paths is not None:
                 break
-            fresh = stack.enter_context(closing(Zygote.start()))  # a zygote takes one order
-            metas, again = _chunks(plan, fresh, cache, Path(scratch), jobs, None)
+            fresh = None if queue else stack.enter_context(closing(Zygote.start()))  # a zygote takes one order
+            metas, again = _chunks(plan, fresh, cache, Path(scratch), jobs, None, None, queue)
             made |= again
         else:
             raise CacheError("the cache was emptied again and again while this render ran; render it again")
@@ -289,15 +297,16 @@ def _mixed(
 
 def _chunks(
     plan: RenderPlan,
-    zygote: Zygote,
+    zygote: Zygote | None,
     cache: Cache,
     scratch: Path,
     jobs: int | None,
     progress: Callable[[Progress], None] | None,
     meanwhile: Callable[[], None] | None = None,
+    queue: str | None = None,
 ) -> tuple[dict[int, dict[str, Any]], set[str]]:
-    """Every unit's chunk metadata, from the cache or made by the zygote's workers; and the keys that
-    were made. `meanwhile()` runs while the workers do."""
+    """Every unit's chunk metadata, from the cache or made by the zygote's workers (or the workers on the
+    Redis `queue`); and the keys that were made. `meanwhile()` runs while the workers do."""
     metas: dict[int, dict[str, Any]] = {}
     by_key: dict[str, list[Unit]] = {}
     for unit in plan.units:
@@ -322,6 +331,12 @@ def _chunks(
             if progress:
                 progress(Progress(len(metas), total, unit, False))
 
+    if queue is not None:
+        from podrender.runner.queue import make_remote
+
+        make_remote(queue, missing, plan.audio, cache, done, meanwhile)
+        return metas, {u.key for u in missing}
+    assert zygote is not None
     order = Order(
         tasks=missing_tasks(missing), units={u.index: u for u in missing}, audio=plan.audio,
         cache_root=cache.root, scratch=scratch, jobs=jobs or os.cpu_count() or 1,

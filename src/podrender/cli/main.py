@@ -6,6 +6,7 @@ Only this module imports click. Library errors become one `Error: ...` line and 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -121,6 +122,11 @@ voices_option = click.option(
               "(any audio ffmpeg reads; replaces voices.yaml's music: intro).")  # fmt: skip
 @click.option("--bed", metavar="FILE", help="Music looped under the whole conversation, ducked under speech.")
 @click.option("--outro", metavar="FILE", help="Music rising after the last turn.")
+@click.option(
+    "--queue", "queue_url", metavar="URL",
+    help="Have `podrender worker`s on this Redis queue (redis://HOST:PORT/DB) make the missing turns "
+    "instead of this machine (docs/scale-out.md).",
+)  # fmt: skip
 def render(
     script: Path,
     voices: Path | None,
@@ -141,6 +147,7 @@ def render(
     intro: str | None,
     bed: str | None,
     outro: str | None,
+    queue_url: str | None,
 ) -> None:
     """Render SCRIPT (a transcript) to an MP3 episode with chapters, plus a JSON manifest, JSON chapters, a
     WebVTT and an SRT transcript and Markdown show notes."""
@@ -167,11 +174,15 @@ def render(
         result = do_render(
             text, config, source=str(script), output=output, output_dir=output_dir, policy=chapters, audio=audio,
             jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache, progress=progress, input_format=input_format,
-            output_format=output_format, sidecars=sidecars, force=force,
+            output_format=output_format, sidecars=sidecars, force=force, queue=queue_url,
         )  # fmt: skip
     except PodrenderError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
+        if queue_url:
+            gone = "Its turns were taken off the queue; chunks made so far are cached."
+            click.echo(f"\nInterrupted; nothing was written. {gone}", err=True)
+            sys.exit(130)
         click.echo("\nInterrupted; nothing was written. Chunks made so far are cached.", err=True)
         sys.exit(130)
     finally:
@@ -473,6 +484,10 @@ def doctor(voices: Path | None, cache_dir: Path | None, output_dir: Path) -> Non
     "--request-timeout", type=click.FloatRange(0.1, 3600), default=30, show_default=True, metavar="S",
     help="Seconds a request may take to arrive whole; a half-sent one is then closed.",
 )  # fmt: skip
+@click.option(
+    "--queue", "queue_url", metavar="URL",
+    help="Have `podrender worker`s on this Redis queue (redis://HOST:PORT/DB) make the renders' turns.",
+)  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -484,6 +499,7 @@ def serve(
     time_limit: float,
     allowed_hosts: tuple[str, ...],
     request_timeout: float,
+    queue_url: str | None,
 ) -> None:
     """Start the web page and JSON API (FastAPI; the API's OpenAPI schema is at /openapi.json)."""
     try:
@@ -498,17 +514,56 @@ def serve(
             default_voices = voices.read_bytes().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"{voices}: cannot be read as UTF-8 text ({exc})") from None
+    if queue_url:
+        from podrender import check_queue
+
+        try:
+            check_queue(queue_url)
+        except PodrenderError as exc:
+            raise _fail(exc) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {host}; anyone who can reach it can render on this machine.", err=True)
     app = create_app(
         output_dir, cache_dir=cache_dir, default_voices=default_voices, workers=workers, max_queued=max_queued,
-        time_limit=time_limit, allowed_hosts=allowed_hosts or (host, *LOCAL_HOSTS),
+        time_limit=time_limit, allowed_hosts=allowed_hosts or (host, *LOCAL_HOSTS), render_queue=queue_url,
     )  # fmt: skip
     shown = f"[{host}]" if ":" in host else host
     click.echo(
         f"podrender serving on http://{shown}:{port}/ (API schema: /openapi.json); renders in {output_dir / 'renders'}"
     )
     run_server(app, host, port, request_timeout)
+
+
+@cli.command()
+@click.option("--queue", "queue_url", required=True, metavar="URL", help="The Redis queue: redis://HOST:PORT/DB.")
+@click.option(
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+    help="This worker's chunk cache (a turn asked for again is answered from it).",
+)  # fmt: skip
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@click.option(
+    "--lease", type=click.IntRange(3, 3600), default=30, show_default=True, metavar="S",
+    help="Seconds after which a turn of this worker, if it was killed, goes to another worker.",
+)  # fmt: skip
+@click.option("--name", help="This worker's name in messages (default: HOST.PID).")
+def worker(queue_url: str, cache_dir: Path | None, burst: bool, lease: int, name: str | None) -> None:
+    """Make the turns that `render --queue` and `serve --queue` put on a Redis queue (RQ; the 'queue' extra).
+    Ctrl-C or SIGTERM stops it after the turn at hand."""
+    try:
+        from podrender import run_worker
+    except ImportError as exc:
+        raise click.ClickException(
+            f"workers need the 'queue' extra ({exc.name} is missing): pip install 'podrender[queue]'"
+        ) from None
+    try:
+        run_worker(queue_url, cache_dir=cache_dir, burst=burst, lease=lease, name=name)
+    except PodrenderError as exc:
+        raise _fail(exc) from None
+    # Leave as the zygote does, without exit handlers: espeak, started in its synchronous mode before the
+    # work horses fork, hangs in them (measured: an idle worker asked to stop never exited).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _base_url(ctx: click.Context, param: click.Parameter, value: str) -> str:

@@ -20,7 +20,9 @@ import sys
 
 def main() -> None:
     gc.disable()
-    if sys.argv[1:2] == ["render"] and not {"-h", "--help"} & set(sys.argv[2:]):
+    args = sys.argv[2:]
+    remote = any(a == "--queue" or a.startswith("--queue=") for a in args)  # workers elsewhere make the units
+    if sys.argv[1:2] == ["render"] and not {"-h", "--help"} & set(args) and not remote:
         from podrender.runner.zygote import start_early
 
         start_early()

@@ -135,18 +135,21 @@ def create_app(
     max_script_bytes: int = MAX_SCRIPT_BYTES,
     jobs: int | None = None,
     allowed_hosts: Collection[str] = LOCAL_HOSTS,
+    render_queue: str | None = None,
 ) -> FastAPI:
     """The web app. Renders are kept under `<output_dir>/renders/<id>/`; `queue` replaces the
     local process queue (then `cache_dir`, `workers`, `max_queued`, `time_limit`, `jobs` are unused).
-    `allowed_hosts`: the Host names answered ("*" for any); others get 400 (DNS rebinding)."""
+    `allowed_hosts`: the Host names answered ("*" for any); others get 400 (DNS rebinding).
+    `render_queue`: a Redis URL; each render then has `podrender worker`s on it make its turns."""
     settings = WebSettings(
         output_dir=output_dir,
         default_voices=_default_voices() if default_voices is None else default_voices,
         max_script_bytes=max_script_bytes,
     )
     jobs_queue = queue or LocalProcessQueue(
-        output_dir, cache_dir=cache_dir, workers=workers, max_queued=max_queued, time_limit=time_limit, jobs=jobs
-    )
+        output_dir, cache_dir=cache_dir, workers=workers, max_queued=max_queued, time_limit=time_limit, jobs=jobs,
+        render_queue=render_queue,
+    )  # fmt: skip
     default_engine = _default_engine(settings.default_voices)
 
     @asynccontextmanager

@@ -381,7 +381,7 @@ def load_request(folder: Path) -> RenderRequest:
     )
 
 
-def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
+def run_job(folder_name: str, cache_dir: str, jobs: int | None, render_queue: str | None = None) -> None:
     """The body of a render process (spawned): render the job's request, keeping status.json current."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so render() kills its workers
     folder = Path(folder_name)
@@ -409,6 +409,7 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None) -> None:
         result = render(
             request.script, prepared.config, source=request.source, output=folder / EPISODE,
             policy=request.chapters, jobs=jobs, cache_dir=Path(cache_dir), progress=progress, prepared=prepared,
+            queue=render_queue,
         )  # fmt: skip
         manifest = result.manifest
         chapters = [
@@ -444,8 +445,9 @@ def _span(seconds: float) -> str:
 
 
 class LocalProcessQueue(JobQueue):
-    """Renders on this machine: at most `workers` render processes at once, at most `max_queued`
-    waiting, each stopped after `time_limit` seconds. Every render shares one chunk cache."""
+    """Renders started on this machine (their turns made here, or by the workers on the Redis `render_queue`):
+    at most `workers` render processes at once, at most `max_queued` waiting, each stopped after `time_limit`
+    seconds. Every render shares one chunk cache."""
 
     def __init__(
         self,
@@ -457,6 +459,7 @@ class LocalProcessQueue(JobQueue):
         time_limit: float = 15 * 60,
         jobs: int | None = None,
         retry_after: int = 30,
+        render_queue: str | None = None,
     ) -> None:
         if workers < 1 or max_queued < 0 or time_limit <= 0:
             raise ValueError("workers must be >= 1, max_queued >= 0 and time_limit > 0")
@@ -468,6 +471,7 @@ class LocalProcessQueue(JobQueue):
         self.max_queued = max_queued
         self.time_limit = time_limit
         self.render_jobs = jobs
+        self.render_queue = render_queue
         self.retry_after = retry_after
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
@@ -585,7 +589,7 @@ class LocalProcessQueue(JobQueue):
             write_status(folder, data)
             proc = self._ctx.Process(
                 target=run_job,
-                args=(str(folder), str(self.cache_dir), self.render_jobs),
+                args=(str(folder), str(self.cache_dir), self.render_jobs, self.render_queue),
                 name=f"podrender-render-{job_id}",
             )
             try:
