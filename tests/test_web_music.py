@@ -127,6 +127,8 @@ def test_music_as_a_text_field_or_bad_numbers_are_refused(client, tmp_path: Path
     assert said == "duck_db must be a number from 0 to 60, not '-6'"
     said = refused(client, tmp_path, 422, data={"script": SCRIPT, "channels": "3"})
     assert said.startswith("channels must be")
+    said = refused(client, tmp_path, 422, json={"script": SCRIPT, "duck_db": 70})
+    assert said == "duck_db: Input should be less than or equal to 60"
 
 
 def test_a_cross_site_post_with_music_is_refused_before_it_is_read(client, tmp_path: Path) -> None:

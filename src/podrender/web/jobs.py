@@ -165,7 +165,8 @@ class JobQueue(ABC):
 
     @abstractmethod
     def submit(self, request: RenderRequest, owner: str = "") -> str:
-        """Queue a checked request for `owner`; returns the job's id. Raises QueueFull when there is no room."""
+        """Queue a checked request for `owner`; returns the job's id. Raises QueueFull when there is no room.
+        The files of `request.music` are removed once this returns: a queue keeps its own copy."""
 
     @abstractmethod
     def status(self, job_id: str) -> JobStatus | None:
