@@ -323,14 +323,24 @@ def test_an_intro_attached_on_the_page_opens_the_episode(browser, server: str, t
     page.goto(server)
     wait_for_inspect(page, lambda: page.locator("#script").fill("Short Song\n\nIris: Hello there.\n"))
     page.locator("#music-box summary").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the music controls fit a phone
+    assert page.evaluate(LOW_CONTRAST) == []
+    # A file that is not music: one line under the music controls, and no render.
+    (tmp_path / "notes.mp3").write_text("not music at all\n" * 20)
+    page.get_by_label("Bed (under the whole talk)").set_input_files(tmp_path / "notes.mp3")
+    with page.expect_response(lambda r: r.url.endswith("/api/renders") and r.request.method == "POST") as posted:
+        page.locator("#render").click()
+    assert posted.value.status == 400
+    expect(page.locator("#music-error")).to_have_text("bed: 'notes.mp3' is not audio ffmpeg can read")
+    page.get_by_label("Bed (under the whole talk)").set_input_files([])
     page.get_by_label("Intro", exact=False).set_input_files(tmp_path / "theme.wav")
     page.get_by_label("Channels").select_option("2")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the music controls fit a phone
     with page.expect_response(lambda r: r.url.endswith("/api/renders") and r.request.method == "POST") as posted:
         page.locator("#render").click()
     assert posted.value.status == 202, posted.value.text()
     expect(page.locator("#result")).to_be_visible(timeout=120_000)
     expect(page.locator("#mix-line")).to_have_text("Music: intro theme.wav · stereo")
+    expect(page.locator("#music-error")).to_be_hidden()
     episode = urllib.request.urlopen(server + posted.value.json()["links"]["self"] + "/episode.mp3").read()
     (tmp_path / "episode.mp3").write_bytes(episode)
     assert MP3(io.BytesIO(episode)).info.channels == 2

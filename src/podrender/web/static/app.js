@@ -458,6 +458,7 @@ async function startRender() {
   state.rendering = new Set(state.changed);
   $("result-card").hidden = false;
   $("render-error").hidden = true;
+  $("music-error").hidden = true;
   if (state.keepAt === null) $("result").hidden = true;
   setProgress(0, 0, "Sending…");
   $("result-card").scrollIntoView({ block: "start" });
