@@ -79,7 +79,7 @@ def test_input_format_overrides_detection_and_aliases_resolve() -> None:
         "script", "markdown", "radio", "play", "vtt", "plain"}  # fmt: skip
     with pytest.raises(ScriptError, match=r"unknown input format 'docx' \(choose one of plain, script"):
         resolve_name("docx")
-    assert set(FORMATS) == {"plain", "script", "markdown", "timestamped", "radio", "play", "vtt", "srt"}
+    assert set(FORMATS) == {"plain", "script", "markdown", "timestamped", "radio", "play", "vtt", "srt", "html"}
 
 
 # --- the label-versus-prose rule --------------------------------------------------------------------
@@ -206,13 +206,14 @@ def test_timestamped_rev_style() -> None:
 def test_radio_names_in_capitals_and_honorifics() -> None:
     script = load("morning-desk.txt")
     assert script.title == "MORNING DESK"
-    assert script.speakers == ("John Smith", "Dr. Jones", "Mr. Smith")
-    assert script.labels["John Smith"] == ("JOHN SMITH", "John Smith")
+    # MR. SMITH is John Smith: the only Smith the transcript names (podrender.input.identity)
+    assert script.speakers == ("John Smith", "Dr. Jones")
+    assert script.labels["John Smith"] == ("JOHN SMITH", "MR. SMITH", "John Smith")
     assert script.labels["Dr. Jones"] == ("DR. JONES", "DR JONES")
     turns = said(script)
     assert turns[2] == ("John Smith", "The storm closed the port for two days. How does it look now?\n\n"
                         "Update: the ferry timetable was restored after this recording.")  # fmt: skip
-    assert [who for who, _ in turns] == ["John Smith", "Dr. Jones", "John Smith", "Dr. Jones", "Mr. Smith",
+    assert [who for who, _ in turns] == ["John Smith", "Dr. Jones", "John Smith", "Dr. Jones", "John Smith",
                                          "John Smith"]  # fmt: skip
 
 
@@ -228,8 +229,8 @@ def test_q_and_a_map_to_host_and_guest_or_to_voices_yaml_names() -> None:
     assert load("ask-the-gardener.txt", parse_options(config)).speakers == ("Lena", "Marco")
 
 
-def test_play() -> None:
-    script = load("lighthouse.txt")
+def test_play_with_directions_read_by_the_narrator() -> None:
+    script = load("lighthouse.txt", parse_options(parse_config("stage_directions: narrator\n")))
     assert script.title == "THE LIGHTHOUSE KEEPERS"
     assert script.speakers == ("Élodie", "Mr. Halvorsen")
     assert said(script) == [
@@ -246,16 +247,19 @@ def test_play() -> None:
         ("Mr. Halvorsen", "Did you hear that?"),  # (V.O.) is not part of the name
         ("Élodie", "Only the sea."),
     ]
-    assert chapters(script) == [("ACT I", 1), ("SCENE 1. The lamp room, just before dusk.", 2), ("SCENE 2", 10)]
+    assert chapters(script) == [("Act 1", 1), ("Act 1, Scene 1: The lamp room, just before dusk", 2),
+                                ("Act 1, Scene 2", 10)]  # fmt: skip
     assert ("CUT TO:", "transition") in {(s.text, s.reason) for s in script.skipped}
 
 
-def test_play_stage_directions_can_be_skipped() -> None:
-    config = parse_config("stage_directions: skip\n")
-    script = load("lighthouse.txt", parse_options(config))
+def test_play_stage_directions_are_left_out_by_default() -> None:
+    script = load("lighthouse.txt")
+    assert script.speakers == ("Élodie", "Mr. Halvorsen")
+    assert load("lighthouse.txt", parse_options(parse_config("stage_directions: skip\n"))) == script
     assert all(who is not None for who, _ in said(script))
-    assert [t for _, t in said(script)][:2] == ["You're late again.", "The boat was late. [pause 1s] Not me."]
-    assert chapters(script) == [("SCENE 1. The lamp room, just before dusk.", 1), ("SCENE 2", 5)]
+    assert [t for _, t in said(script)][:3] == ["You're late again.", "The boat was late. [pause 1s] Not me.",
+                                                 "Then the boat can climb the stairs. Here."]  # the direction left out
+    assert chapters(script) == [("Act 1, Scene 1: The lamp room, just before dusk", 1), ("Act 1, Scene 2", 4)]
     reasons = {(s.text, s.reason) for s in script.skipped}
     assert {("ACT I", "scene heading"), ("without turning", "stage direction"),
             ("She hands him a cloth.", "stage direction")} <= reasons  # fmt: skip

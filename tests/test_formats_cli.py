@@ -39,10 +39,10 @@ EXPECTED = {
     "night-trains.md": ("markdown", ["Mara Lindqvist", "Jörg Bäumler"], 6, ["Booking a berth", "Sleeping well"]),
     "beekeeper-otter.txt": ("timestamped", ["Priya Raman", "Óscar Núñez"], 4, []),
     "harbour-rev.txt": ("timestamped", ["Priya Raman", "Óscar Núñez"], 4, []),
-    "morning-desk.txt": ("radio", ["John Smith", "Dr. Jones", "Mr. Smith"], 6, []),
+    "morning-desk.txt": ("radio", ["John Smith", "Dr. Jones"], 6, []),  # MR. SMITH: John Smith
     "ask-the-gardener.txt": ("radio", ["Host", "Guest"], 5, []),
-    "lighthouse.txt": ("play", ["Élodie", "Mr. Halvorsen"], 12, ["ACT I", "SCENE 1. The lamp room, just before dusk.",
-                                                                 "SCENE 2"]),
+    "lighthouse.txt": ("play", ["Élodie", "Mr. Halvorsen"], 5, ["Act 1, Scene 1: The lamp room, just before dusk",
+                                                                "Act 1, Scene 2"]),  # directions left out
     "urban-trees.vtt": ("vtt", ["Aiyana Redcloud", "Björn Østergaard"], 3, []),
     "night-market.srt": ("srt", ["Keiko", "Luis"], 3, []),
 }  # fmt: skip

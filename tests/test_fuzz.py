@@ -38,6 +38,12 @@ PIECES = [
     "WEBVTT", "-->", "---", "- ", "speaker: ", "text: ", "{", "}", "[", "]", '"', "\n", "\n\n", "\r\n", " ", "\t",
     "\u00a0", "\x85", "\u2028", "\u2029", "\ufeff", "\u200b", "\u200d", "\u202e", "e\u0301", "مرحبا", "你好。",
     "😀", "👍🏽", "http://x.io/a", ":)", "hello", "world.", "why?", "12", "1990s", "$5", "x", "**b**", "`c`",
+    # the shapes of real transcripts: plays, mission logs, briefings, blog Markdown
+    "ACT I", "SCENE II. A street.", "FIRST ACT", "ANN.\n", "Enter Ann.", "[_Exit._]", "[Aside", "Exeunt",
+    "*** START OF THE PROJECT GUTENBERG EBOOK X ***", "*** END OF THE PROJECT GUTENBERG EBOOK X ***", "Title: T",
+    "[-00:00:00:10]", "_page : 5", "_tape : ", "[glossary:LM|lm]", "{{< figure >}}", "{% x %}", "{{<",
+    "(Laughter.)", "Q    ", "Q - ", "5:16 P.M. EDT", "**Getting Started:**", "**Ann:** ", "<https://x.io>",
+    "title: \"a\\_b\"", "\\[00:01\\]",
 ]  # fmt: skip
 scripts = st.one_of(
     st.text(max_size=200),

@@ -141,10 +141,13 @@ class Config:
     audio_line: int | None = None
     qa: tuple[tuple[str, str], ...] = ()
     """`Q`/`A` label -> speaker (default: Q is the host, else `Host`; A is `Guest`)."""
-    stage_directions: str = "narrator"
-    """Plays: stage directions and scene headings are read by the `narrator`, or `skip`ped."""
+    stage_directions: str = "skip"
+    """Plays: stage directions and scene headings are `skip`ped (the default), or read by the `narrator`."""
     music: MusicSettings = field(default_factory=MusicSettings)
     """Intro, bed and outro music (docs/music.md)."""
+    fold_names: bool = True
+    """Fold the labels of one person into one speaker (`Full Name (AB):` then `AB:`, a nickname in the title,
+    `MS. PSAKI` -> Jen Psaki, Q&A introductions; podrender.input.identity); false keeps every label apart."""
 
     def speaker(self, name: str) -> SpeakerConfig | None:
         """The entry for a canonical speaker name, matched case-insensitively."""
@@ -179,6 +182,7 @@ _TOP_KEYS = (
     "qa",
     "stage_directions",
     "music",
+    "fold_names",
 )
 STAGE_DIRECTIONS = ("narrator", "skip")
 _SPEAKER_KEYS = (
@@ -409,6 +413,11 @@ def _build(r: _Reader, root: yaml.Node, path: str, base_dir: Path | None, allow_
             if setting not in STAGE_DIRECTIONS:
                 raise r.fail(node, f"stage_directions must be one of {', '.join(STAGE_DIRECTIONS)}, not '{setting}'")
             values["stage_directions"] = setting
+        elif key == "fold_names":
+            value = r.scalar(node, "fold_names")
+            if not isinstance(value, bool):
+                raise r.fail(node, f"fold_names must be true or false, not {_kind(value)}")
+            values["fold_names"] = value
     values["pronounce"] = _merge(values.pop("pronounce_files", ()), values.get("pronounce", ()))
     config = Config(**values)
     _check_names(config, r, root)

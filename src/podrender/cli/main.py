@@ -69,7 +69,7 @@ def _sidecars(ctx: click.Context, param: click.Parameter, value: str) -> tuple[s
 input_format_option = click.option(
     "--input-format", "input_format", metavar="NAME", callback=_input_format,
     help="Read SCRIPT as this input format instead of detecting it: plain, script (YAML/JSON), markdown, "
-    "timestamped, radio (also Q&A), play, vtt or srt.",
+    "timestamped, radio (also Q&A), play, vtt, srt or html (a saved web page).",
 )  # fmt: skip
 
 voices_option = click.option(

@@ -17,7 +17,17 @@ MAX_LABEL_WORDS = 4
 #: A first line this short, without sentence punctuation at its end, is the title.
 MAX_TITLE_CHARS = 120
 
-_LABEL = re.compile(r"^(?P<label>[^\W\d_][\w.'’\- ]*?)\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$")
+#: Degrees and suffixes written after a name and a comma: `Mireille B. Reece, Psy.D:`, `Ann Lee, PhD:`.
+_SUFFIX = (
+    r"(?:Ph\.?D\.?|Psy\.?D\.?|Ed\.?D\.?|M\.?D\.?|D\.?O\.?|DDS|RN|MBA|MSc|BSc|M\.?A\.?|B\.?A\.?"
+    r"|Esq\.?|Jr\.?|Sr\.?|II|III|IV)"
+)
+_LABEL = re.compile(
+    r"^(?P<label>[^\W\d_][\w.'’\- ]*?)(?:\s*\((?P<note>[^()\n:]{1,24})\)|,\s*(?P<suffix>" + _SUFFIX + r"))?"
+    r"\s*:(?:[ \u00a0]+(?P<rest>.*)|\s*)$"
+)
+#: A label's bracket: `Aaron van Wirdum (AvW)` (a short name used later), `Q (cont.)` (a note); or its degree.
+_NOTE = re.compile(r"^(?P<base>.+?)(?:\s*\((?P<note>[^()]+)\)|,\s*(?P<suffix>" + _SUFFIX + r"))$")
 _MARKER = re.compile(r"^(?:##\s+(?P<h>.+?)\s*#*|\[chapter:\s*(?P<b>[^\]]+?)\s*\])$", re.IGNORECASE)
 _PAUSE_ONLY = re.compile(r"^\[pause\s[^\]]*\]$", re.IGNORECASE)
 _PARTICLES = frozenset({"de", "da", "del", "der", "di", "du", "la", "le", "van", "von", "bin", "al", "y"})
@@ -48,6 +58,9 @@ class Marker:
     title: str
     turn_index: int
     line: int
+    heading: bool = False
+    """True for a heading of the document (`## Title`, a Markdown heading, a play's act or scene), which
+    divides it into the author's sections; False for a `[chapter: Title]` marker set among the turns."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,18 @@ class Skipped:
     line: int
     text: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A label that stands for another speaker, and why (podrender.input.identity)."""
+
+    label: str
+    """The label as written (`Alexander`, `AvW`, `Q`), or the speaker it was before."""
+    into: str
+    """The speaker it stands for now (`Sasha`, `Aaron van Wirdum`)."""
+    reason: str
+    """Where the document says so: "'Alexander (Sasha) Rush' in the title"."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,8 @@ class Script:
     """How that format was chosen, e.g. 'from the .md extension'."""
     voices: tuple[SpeakerConfig, ...] = ()
     """Voice settings written in the script itself (a structured script's `speakers`)."""
+    folds: tuple[Fold, ...] = ()
+    """Labels folded into one person's speaker after parsing (podrender.input.identity), with the reason."""
 
     @property
     def speakers(self) -> tuple[str, ...]:
@@ -114,6 +141,10 @@ class SkipPattern(Protocol):
     def search(self, text: str) -> Any: ...
 
 
+#: Who `Q` and `A` stand for when voices.yaml does not say (nor names a host).
+DEFAULT_QA = {"Q": "Host", "A": "Guest"}
+
+
 @dataclass(frozen=True)
 class ParseOptions:
     """What the parser needs from voices.yaml."""
@@ -124,11 +155,13 @@ class ParseOptions:
     """Lines matching any of these are not spoken."""
     qa: Mapping[str, str] = field(default_factory=dict)
     """`Q`/`A` labels -> the speaker they stand for (every format but plain)."""
-    stage_directions: str = "narrator"
-    """Stage directions and scene headings of plays: read by the `narrator`, or `skip`ped."""
+    stage_directions: str = "skip"
+    """Stage directions and scene headings of plays: `skip`ped (the default), or read by the `narrator`."""
     keep: Sequence[SkipPattern] = ()
     """Lines matching any of these are spoken even when they look like page chrome
     (podrender.input.boilerplate; plain transcripts)."""
+    fold_names: bool = True
+    """Fold the labels of one person into one speaker (podrender.input.identity); voices.yaml's `fold_names`."""
 
 
 @dataclass
@@ -145,17 +178,28 @@ def match_label(line: str, known: Mapping[str, str] | None = None) -> tuple[str,
     m = _LABEL.match(line)
     if not m:
         return None
-    label = " ".join(m.group("label").split())
-    words = label.split(" ")
-    if len(label) > MAX_LABEL_CHARS or len(words) > MAX_LABEL_WORDS:
+    base = " ".join(m.group("label").split())
+    note = " ".join((m.group("note") or "").split())
+    label = f"{base} ({note})" if note else f"{base}, {m.group('suffix')}" if m.group("suffix") else base
+    words = base.split(" ")
+    if len(base) > MAX_LABEL_CHARS or len(words) > MAX_LABEL_WORDS:
         return None
-    if known is not None and label.casefold() in known:
+    if known is not None and (label.casefold() in known or (not note and base.casefold() in known)):
         return label, (m.group("rest") or "").strip()
     if not words[0][0].isupper():
         return None
     if any(not (w[0].isupper() or w.casefold() in _PARTICLES) for w in words[1:]):
         return None
     return label, (m.group("rest") or "").strip()
+
+
+def split_label(label: str) -> tuple[str, str | None]:
+    """(`Aaron van Wirdum`, `AvW`) for the label `Aaron van Wirdum (AvW)`, (`Ann Lee`, `PhD`) for `Ann Lee, PhD`;
+    (label, None) without a bracket or a degree."""
+    m = _NOTE.match(label)
+    if m is None:
+        return label, None
+    return m.group("base"), (m.group("note") or m.group("suffix")).strip()
 
 
 def _squash(text: str) -> str:
@@ -263,7 +307,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
 
     # 3. Segments: a labeled line opens one; a block without a label opens an unlabeled one.
     segments: list[_Segment] = []
-    pending_markers: list[tuple[str, int, int]] = []  # (title, line, segment index it precedes)
+    pending_markers: list[tuple[str, int, int, bool]] = []  # (title, line, segment index, a heading?)
     for block in blocks:
         if title is not None and _squash(" ".join(t for _, t in block)) == _squash(title):
             skipped.append(Skipped(block[0][0], title, "repeats the title"))
@@ -273,7 +317,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
             marker = _MARKER.match(line)
             if marker:
                 name = (marker.group("h") or marker.group("b") or "").strip()
-                pending_markers.append((name, number, len(segments)))
+                pending_markers.append((name, number, len(segments), marker.group("h") is not None))
                 seg = None
                 continue
             found = match_label(line, known)
@@ -293,7 +337,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
 
     # 4. Turns: narration before the first label and after the last; unlabeled paragraphs between
     #    labels continue the previous speaker, unless a chapter marker stands before them.
-    marker_at = {seg_index for _, _, seg_index in pending_markers}
+    marker_at = {seg_index for _, _, seg_index, _ in pending_markers}
     canonical: dict[str, str] = {}
     spellings: dict[str, list[str]] = {}
     built: list[tuple[str | None, str | None, int, list[str]]] = []  # speaker, label, line, paragraphs
@@ -334,7 +378,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
         turns.append(Turn(len(turns), who, body, first_line, said_as))
 
     markers: list[Marker] = []
-    for marker_title, marker_line, seg_index in pending_markers:
+    for marker_title, marker_line, seg_index, heading in pending_markers:
         target = None
         for s in range(seg_index, len(segments)):
             built_index = seg_to_turn.get(s)
@@ -342,7 +386,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Script:
                 target = index_of[built_index]
                 break
         if target is not None and marker_title:
-            markers.append(Marker(marker_title, target, marker_line))
+            markers.append(Marker(marker_title, target, marker_line, heading))
 
     if not any(not t.is_title for t in turns) and title is None:
         last = skipped[-1].line if skipped else 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 from pathlib import Path
 
 from podrender.errors import ScriptError
@@ -39,6 +41,18 @@ def decode_script(data: bytes, name: str = "script") -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        declared = _html_charset(data)
+        if declared is not None:
+            try:
+                if declared in ("latin-1", "iso8859-1", "ascii"):  # as browsers read them (WHATWG Encoding)
+                    try:
+                        return _clean(data.decode("cp1252"))
+                    except UnicodeDecodeError:
+                        pass
+                return _clean(data.decode(declared))
+            except UnicodeDecodeError as bad:
+                at = data[: bad.start].count(b"\n") + 1
+                raise ScriptError(f"is not valid {declared} text, as its page says it is", path=name, line=at) from None
         line = data[: exc.start].count(b"\n") + 1
         raise ScriptError(
             f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 and try again"
@@ -47,6 +61,24 @@ def decode_script(data: bytes, name: str = "script") -> str:
             line=line,
         ) from None
     return _clean(text)
+
+
+#: `<meta charset="windows-1252">` or `<meta http-equiv="Content-Type" content="text/html; charset=...">`.
+_META_CHARSET = re.compile(rb"<meta\b[^>]{0,300}?\bcharset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]{1,40})", re.IGNORECASE)
+
+
+def _html_charset(data: bytes) -> str | None:
+    """The encoding an HTML page declares in its first 4 KB (a declaration, not a guess), when Python knows it."""
+    head = data[:4096]
+    if not re.match(rb"\s*<", head) or not re.search(rb"<(?:html|head|meta)\b", head, re.IGNORECASE):
+        return None
+    m = _META_CHARSET.search(head)
+    if m is None:
+        return None
+    try:
+        return codecs.lookup(m.group(1).decode("ascii")).name
+    except LookupError:
+        return None
 
 
 def _legacy_hint(data: bytes, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from podrender.engines import get_engine
@@ -9,6 +10,10 @@ from podrender.output.clock import short
 from podrender.speech.prepared import Prepared
 
 DEFAULT_WPM = 175
+#: Under "Not spoken", a reason given for more lines than this shows its first few and a count (the JSON
+#: sheet lists every line).
+MAX_SKIPPED_SHOWN = 8
+FIRST_SKIPPED_SHOWN = 3
 
 
 def cast_sheet(prepared: Prepared) -> dict[str, Any]:
@@ -55,6 +60,7 @@ def cast_sheet(prepared: Prepared) -> dict[str, Any]:
             {"index": t.index, "speaker": t.speaker or narrator_name, "text": t.text, "line": t.line}
             for t in script.turns
         ],
+        "folds": [{"label": f.label, "into": f.into, "reason": f.reason} for f in script.folds],
         "chapters": [{"title": c.title, "turn": c.first_turn} for c in prepared.chapters],
         "skipped": [{"line": s.line, "text": s.text, "reason": s.reason} for s in script.skipped],
         "warnings": warnings,
@@ -98,6 +104,10 @@ def format_sheet(sheet: dict[str, Any]) -> str:
         )
         lines.append(f"  {'':<{width}}  {_voice_detail(s)}")
     lines.append(f"  estimated length ~{short(sheet['estimated_seconds'] * 1000)}")
+    if sheet.get("folds"):
+        lines.append("")
+        lines.append("Who is who:")
+        lines.extend(f"  {f['label']} → {f['into']}: {f['reason']}" for f in sheet["folds"])
     lines.append("")
     lines.append(f"Chapters ({sheet['chapter_policy']}):")
     turn_lines = {t["index"]: t["line"] for t in sheet["turns"]}
@@ -108,9 +118,18 @@ def format_sheet(sheet: dict[str, Any]) -> str:
     if sheet["skipped"]:
         lines.append("")
         lines.append("Not spoken:")
+        counts = Counter(s["reason"] for s in sheet["skipped"])
+        shown: Counter[str] = Counter()
         for s in sheet["skipped"]:
+            reason = s["reason"]
+            if counts[reason] > MAX_SKIPPED_SHOWN and shown[reason] >= FIRST_SKIPPED_SHOWN:
+                if shown[reason] == FIRST_SKIPPED_SHOWN:  # a mission log's thousands of timestamps: a count
+                    lines.append(f"  ... and {counts[reason] - FIRST_SKIPPED_SHOWN:,} more lines  ({reason})")
+                    shown[reason] += 1
+                continue
+            shown[reason] += 1
             text = s["text"] if len(s["text"]) <= 60 else s["text"][:57] + "..."
-            lines.append(f"  line {s['line']}: {text}  ({s['reason']})")
+            lines.append(f"  line {s['line']}: {text}  ({reason})")
     if sheet["warnings"]:
         lines.append("")
         lines.append("Warnings:")

@@ -10,7 +10,7 @@ from podrender.config import Config, SpeakerConfig
 from podrender.engines import Engine, VoiceSettings, get_engine
 from podrender.engines.catalog import Catalog, UnknownVoice
 from podrender.errors import ConfigError, VoiceError
-from podrender.input.script import Script, Turn
+from podrender.input.script import Script, Turn, split_label
 from podrender.speech.distinct import Heard, choose_fallback, clash_warnings, describe, plan_pitches
 from podrender.speech.names import GenderGuess, guess_gender
 from podrender.speech.normalize.spoken import PHONEMES
@@ -344,8 +344,12 @@ def _name_warnings(script: Script, config: Config) -> list[str]:
     for turn in script.turns:
         if turn.speaker is not None:
             turns_of.setdefault(turn.speaker, []).append(turn)
+    named = {f.into for f in script.folds}  # a speaker the document names (who is who) is no stray `Word:`
+    named.update(s for s, labels in script.labels.items() if any(split_label(label)[1] for label in labels))
     for name in names:
         turns = turns_of.get(name, [])
+        if name in named:
+            continue
         if len(turns) == 1 and config.speaker(name) is None and len(turns[0].text.split()) <= 15:
             out.append(f"'{name}' speaks only once (line {turns[0].line}); is '{name}:' prose rather than a speaker?")
     return out

@@ -38,7 +38,7 @@ class Builder:
         self._title: tuple[str, int] | None = None
         self._segments: list[_Segment] = []
         self._open: _Segment | None = None
-        self._markers: list[tuple[str, int, int]] = []  # title, line, index of the segment it precedes
+        self._markers: list[tuple[str, int, int, bool]] = []  # title, line, index of the segment it precedes, heading
         self.skipped: list[Skipped] = []
 
     # --- what parsers call ---------------------------------------------------------------------
@@ -67,10 +67,15 @@ class Builder:
     def has_content(self) -> bool:
         return bool(self._segments)
 
-    def chapter(self, title: str, line: int) -> None:
+    @property
+    def has_chapters(self) -> bool:
+        return bool(self._markers)
+
+    def chapter(self, title: str, line: int, *, heading: bool = False) -> None:
+        """A chapter starts at the next turn; `heading` when it is one of the document's own headings."""
         title = " ".join(title.split())
         if title:
-            self._markers.append((title, line, len(self._segments)))
+            self._markers.append((title, line, len(self._segments), heading))
         self._open = None
 
     def label(self, label: str, rest: str, line: int) -> None:
@@ -151,7 +156,7 @@ class Builder:
         labeled = [i for i, s in enumerate(segments) if s.label is not None]
         first_labeled = labeled[0] if labeled else len(segments)
         last_labeled = labeled[-1] if labeled else len(segments)
-        marker_at = {index for _, _, index in self._markers}
+        marker_at = {index for _, _, index, _ in self._markers}
 
         built: list[tuple[str | None, str | None, int, list[str]]] = []  # speaker, label, line, paragraphs
         seg_to_built: dict[int, int] = {}
@@ -160,9 +165,6 @@ class Builder:
             paragraphs = [" ".join(p) for p in seg.paragraphs if p]
             if seg.label is not None:
                 who = self._speaker(seg.label, names)
-                spellings.setdefault(who, [])
-                if seg.label not in spellings[who]:
-                    spellings[who].append(seg.label)
                 same = built and built[-1][0] == who and built[-1][1] is not None
                 if self.merge_same_speaker and same and i not in marker_at:
                     built[-1][3][:] = [" ".join([*built[-1][3], *paragraphs])]  # cues of one speaker: one turn
@@ -194,18 +196,22 @@ class Builder:
                 continue
             index_of[b] = len(turns)
             turns.append(Turn(len(turns), speaker_name, body, line, said_as))
+            if speaker_name is not None and said_as is not None:  # spellings of speakers who say something
+                spellings.setdefault(speaker_name, [])
+                if said_as not in spellings[speaker_name]:
+                    spellings[speaker_name].append(said_as)
 
         markers: list[Marker] = []
-        for title, marker_line, seg_index in self._markers:
+        for title, marker_line, seg_index, heading in self._markers:
             target = next(
                 (index_of[seg_to_built[s]] for s in range(seg_index, len(segments))
                  if s in seg_to_built and seg_to_built[s] in index_of),
                 None,
             )  # fmt: skip
             if target is not None and not any(m.turn_index == target for m in markers):
-                markers.append(Marker(title, target, marker_line))
-            elif target is not None:
-                markers[-1] = Marker(title, target, marker_line)  # two headings in a row: the later one names it
+                markers.append(Marker(title, target, marker_line, heading))
+            elif target is not None:  # two headings in a row: the later one names it
+                markers[-1] = Marker(title, target, marker_line, heading)
         if not any(not t.is_title for t in turns):
             last = max((s.line for s in self.skipped), default=1)
             raise ScriptError("has nothing to say: every line was skipped or empty", line=last)

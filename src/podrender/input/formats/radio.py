@@ -2,7 +2,8 @@
 
 Labels are matched case-insensitively (`JOHN SMITH` and `John Smith` are one speaker, shown as
 `John Smith`); honorific dots do not matter (`DR JONES` = `Dr. Jones`). `Q` and `A` stand for the
-speakers voices.yaml's `qa` names (default: the host, else `Host`; and `Guest`).
+speakers voices.yaml's `qa` names (default: the host, else `Host`; and `Guest`). Web page chrome
+(podrender.input.boilerplate) is left out, as in plain transcripts and Markdown.
 """
 
 from __future__ import annotations
@@ -12,4 +13,4 @@ from podrender.input.script import ParseOptions, Script
 
 
 def parse(text: str, options: ParseOptions) -> Script:
-    return parse_labeled(text, options, "radio").build()
+    return parse_labeled(text, options, "radio", chrome=True).build()
