@@ -307,3 +307,43 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
         assert wide <= other, f"the page is {wide} px wide in a {other} px window"
     assert errors == [], errors
     context.close()
+
+
+def test_an_intro_attached_on_the_page_opens_the_episode(browser, server: str, tmp_path: Path) -> None:
+    """Music and stereo: attach an intro (an ffmpeg tone), ask for stereo, render; the episode opens with it."""
+    from conftest import decode
+    from test_music import INTRO_HZ, band_db, span
+    from test_web_music import tone
+
+    tone(tmp_path / "theme.wav", f"sine=frequency={INTRO_HZ}:duration=4")
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server)
+    wait_for_inspect(page, lambda: page.locator("#script").fill("Short Song\n\nIris: Hello there.\n"))
+    page.locator("#music-box summary").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the music controls fit a phone
+    assert page.evaluate(LOW_CONTRAST) == []
+    # A file that is not music: one line under the music controls, and no render.
+    (tmp_path / "notes.mp3").write_text("not music at all\n" * 20)
+    page.get_by_label("Bed (under the whole talk)").set_input_files(tmp_path / "notes.mp3")
+    with page.expect_response(lambda r: r.url.endswith("/api/renders") and r.request.method == "POST") as posted:
+        page.locator("#render").click()
+    assert posted.value.status == 400
+    expect(page.locator("#music-error")).to_have_text("bed: 'notes.mp3' is not audio ffmpeg can read")
+    page.get_by_label("Bed (under the whole talk)").set_input_files([])
+    page.get_by_label("Intro", exact=False).set_input_files(tmp_path / "theme.wav")
+    page.get_by_label("Channels").select_option("2")
+    with page.expect_response(lambda r: r.url.endswith("/api/renders") and r.request.method == "POST") as posted:
+        page.locator("#render").click()
+    assert posted.value.status == 202, posted.value.text()
+    expect(page.locator("#result")).to_be_visible(timeout=120_000)
+    expect(page.locator("#mix-line")).to_have_text("Music: intro theme.wav · stereo")
+    expect(page.locator("#music-error")).to_be_hidden()
+    episode = urllib.request.urlopen(server + posted.value.json()["links"]["self"] + "/episode.mp3").read()
+    (tmp_path / "episode.mp3").write_bytes(episode)
+    assert MP3(io.BytesIO(episode)).info.channels == 2
+    head = decode(tmp_path / "episode.mp3")[span(100, 900)]
+    assert band_db(head, INTRO_HZ) - band_db(head, 2 * INTRO_HZ) > 30  # the intro tone opens the episode
+    context.close()

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "parse_config": "podrender.config",
     "with_music": "podrender.config",
     "AudioSettings": "podrender.audio.settings",
+    "check_music": "podrender.audio.music",
     # errors
     "PodrenderError": "podrender.errors",
     "ConfigError": "podrender.errors",
@@ -109,6 +110,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what the names are, for type checkers; at run time __getattr__ loads them
     from podrender.audio.encode import encode_mp3
+    from podrender.audio.music import check_music
     from podrender.audio.settings import AudioSettings
     from podrender.cache import Cache, default_cache_dir
     from podrender.config import CHAPTER_POLICIES, Config, SpeakerConfig, load_config, parse_config, with_music

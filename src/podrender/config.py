@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -582,11 +582,27 @@ def music_file(
     return MusicFile(path.absolute(), name, where, source, line)
 
 
-def with_music(config: Config, intro: str | None = None, bed: str | None = None, outro: str | None = None) -> Config:
+def with_music(
+    config: Config,
+    intro: str | None = None,
+    bed: str | None = None,
+    outro: str | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+    prefix: str = "--",
+) -> Config:
     """`config` with the music files given on the command line (`--intro` etc., relative to the current folder)
-    in place of voices.yaml's."""
+    in place of voices.yaml's. `names`: how messages name a role's file (default: the path as given, e.g. an
+    upload's own name for a file the server stored); `prefix`: before the role in messages (`--intro`, or
+    `intro` with "" for the web page's fields)."""
     given = {"intro": intro, "bed": bed, "outro": outro}
-    files: dict[str, Any] = {key: music_file(value, f"--{key}") for key, value in given.items() if value is not None}
+    files: dict[str, Any] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        file = music_file(value, f"{prefix}{key}")
+        label = (names or {}).get(key)
+        files[key] = file if label is None else replace(file, name=label)
     if not files:
         return config
     return replace(config, music=replace(config.music, **files))

@@ -153,3 +153,9 @@ def load_tracks(music: MusicSettings, audio: AudioSettings) -> Tracks:
         return None if file is None else load_track(file, role, music, audio)
 
     return Tracks(one("intro"), one("bed"), one("outro"))
+
+
+def check_music(music: MusicSettings, audio: AudioSettings) -> None:
+    """Raise the ConfigError a render would for the first music file that cannot serve (not audio, silent,
+    too short or too long), before anything is queued; nothing is kept."""
+    load_tracks(music, audio)

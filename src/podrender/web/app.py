@@ -6,6 +6,7 @@ Handlers are thin: they read a request into a `RenderRequest`, call the same cod
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from podrender.web.jobs import (
 from podrender.web.models import (
     EPISODE_RESPONSES,
     ERRORS,
+    MAX_MUSIC_BYTES,
     MAX_SCRIPT_BYTES,
     PAGE_POLICY,
     PICKER_VARIANTS,
@@ -47,7 +49,14 @@ from podrender.web.models import (
 )
 from podrender.web.preview import PreviewCache
 from podrender.web.ranges import ranged_file
-from podrender.web.reading import BodyLimit, _field, human_size, read_preview_request, read_render_request
+from podrender.web.reading import (
+    BodyLimit,
+    _field,
+    discard_uploads,
+    human_size,
+    read_preview_request,
+    read_render_request,
+)
 from podrender.web.security import LOCAL_HOSTS, Security  # noqa: F401 - LOCAL_HOSTS: the default of `serve`
 from podrender.web.server import run as run_server  # noqa: F401 - `podrender serve` runs the app with it
 from podrender.web.work import ClientGone, run_work, stop_all
@@ -69,6 +78,7 @@ def render_json(state: JobStatus) -> dict[str, Any]:
         "error": state.error,
         "duration_ms": state.duration_ms,
         "units": None if state.made is None else {"made": state.made, "reused": state.reused or 0},
+        "mix": state.mix,
         "created": state.created,
         "started": state.started,
         "finished": state.finished,
@@ -173,11 +183,17 @@ def create_app(
     previews = PreviewCache()
     app.state.previews = previews
     app.state.settings = settings
+    # Renders' multipart forms may carry music: their limit is three files larger (each file is then
+    # held to MAX_MUSIC_BYTES as it is read, the script to max_script_bytes).
+    shutil.rmtree(output_dir / "uploads", ignore_errors=True)  # left by a server that was killed
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         message=f"the request is too large; scripts up to {human_size(max_script_bytes)} are accepted",
-    )
+        uploads=("/api/renders", settings.max_upload_body_bytes,
+                 f"the request is too large; a script up to {human_size(max_script_bytes)} and music files "
+                 f"up to {human_size(MAX_MUSIC_BYTES)} each are accepted"),
+    )  # fmt: skip
     app.add_middleware(Security, allowed_hosts=allowed_hosts)
     app.state.allowed_hosts = tuple(allowed_hosts)  # outermost: before the body is read
 
@@ -227,17 +243,25 @@ def create_app(
     async def start_render(request: Request) -> Response:
         """Check the request like inspect does, then queue a render. Answers 202 with the render's
         status (`id`, `links.self` to poll)."""
-        req = await read_render_request(request, settings)
-        try:
-            checked = await run_work(request, "check", req)
-        except ClientGone:
-            return Response(status_code=499)
-        if not checked["units"]:
-            raise ApiError(400, str(ScriptError("has nothing to say", path=req.source)), "script")
-        try:
-            job_id = await run_in_threadpool(jobs_queue.submit, req, request.state.owner)
-        except QueueFull as exc:
-            raise ApiError(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+        req = await read_render_request(request, settings, music=True)
+        try:  # uploaded music is checked with the script (one line if it cannot serve), copied into the job
+            try:
+                checked = await run_work(request, "check", req)
+            except ClientGone:
+                return Response(status_code=499)
+            except ConfigError as exc:
+                role = next((r for r, _, _ in req.music if exc.path is None and exc.detail.startswith(f"{r}:")), None)
+                if role is None:
+                    raise
+                raise ApiError(400, exc.detail, role) from None
+            if not checked["units"]:
+                raise ApiError(400, str(ScriptError("has nothing to say", path=req.source)), "script")
+            try:
+                job_id = await run_in_threadpool(jobs_queue.submit, req, request.state.owner)
+            except QueueFull as exc:
+                raise ApiError(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+        finally:
+            discard_uploads(req)
         state = jobs_queue.status(job_id)
         assert state is not None
         return JSONResponse(render_json(state), status_code=202, headers={"Location": f"/api/renders/{job_id}"})

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import re
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -85,6 +86,13 @@ class RenderRequest:
     """(label, speaker): the label is another name of that speaker (an alias), with the same voice."""
     edits: tuple[tuple[int, str], ...] = ()
     """(turn index, new written text): turns edited on the page, applied after parsing."""
+    music: tuple[tuple[str, str, str], ...] = ()
+    """(role, path, name): uploaded music (intro, bed, outro), stored by the server under a name it chose;
+    `name` is the upload's own, for messages and the manifest. Never a path the client gave."""
+    duck_db: float | None = None
+    """How far the bed drops under speech; None means voices.yaml's."""
+    channels: int | None = None
+    """1 or 2 (stereo); None means voices.yaml's."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,8 @@ class JobStatus:
     """Units synthesized by this render (the rest came from the shared chunk cache); set when done."""
     reused: int | None = None
     """Units taken from the chunk cache; set when done."""
+    mix: dict[str, Any] | None = None
+    """The manifest's `mix` (music files, duck, stereo seats) when the episode was mixed; set when done."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobStatus:
@@ -135,6 +145,7 @@ class JobStatus:
             owner=str(data.get("owner") or ""),
             made=data.get("made"),
             reused=data.get("reused"),
+            mix=data.get("mix") if isinstance(data.get("mix"), dict) else None,
         )
 
 
@@ -154,7 +165,8 @@ class JobQueue(ABC):
 
     @abstractmethod
     def submit(self, request: RenderRequest, owner: str = "") -> str:
-        """Queue a checked request for `owner`; returns the job's id. Raises QueueFull when there is no room."""
+        """Queue a checked request for `owner`; returns the job's id. Raises QueueFull when there is no room.
+        The files of `request.music` are removed once this returns: a queue keeps its own copy."""
 
     @abstractmethod
     def status(self, job_id: str) -> JobStatus | None:
@@ -233,10 +245,27 @@ def merge_speakers(
     return replace(config, speakers=tuple(entries))
 
 
+def with_page_audio(config: Config, request: RenderRequest) -> Config:
+    """The page's music uploads, duck and channels over voices.yaml's (through the public API, as the CLI's
+    `--intro`, `--bed`, `--outro` and `--channels`)."""
+    from podrender import with_audio_overrides, with_music
+
+    paths = {role: path for role, path, _ in request.music}
+    names = {role: name for role, _, name in request.music}
+    config = with_music(
+        config, paths.get("intro"), paths.get("bed"), paths.get("outro"), names=names, prefix=""
+    )
+    if request.duck_db is not None:
+        config = replace(config, music=replace(config.music, duck_db=request.duck_db))
+    if request.channels is not None:
+        config = replace(config, audio=with_audio_overrides(config.audio, channels=request.channels))
+    return config
+
+
 def build_config(request: RenderRequest) -> Config:
     """voices.yaml text (no file may be named in it) with the page's choices merged in."""
     config = parse_config(request.voices, "voices.yaml", None, allow_files=False)
-    return merge_speakers(config, request.speakers, request.engines, request.same_as)
+    return with_page_audio(merge_speakers(config, request.speakers, request.engines, request.same_as), request)
 
 
 def check_request(request: RenderRequest, *, in_server: bool = True) -> Prepared:
@@ -247,11 +276,14 @@ def check_request(request: RenderRequest, *, in_server: bool = True) -> Prepared
     called in the threaded server (voices are listed in a spawned process), else in a single-threaded
     process, which may list them itself.
     """
-    from podrender import prepare
+    from podrender import check_music, prepare
 
     config = checked_config(request, in_server=in_server)
     edits = dict(request.edits)
-    return prepare(request.script, config, source=request.source, policy=request.chapters, edits=edits)
+    prepared = prepare(request.script, config, source=request.source, policy=request.chapters, edits=edits)
+    if config.music.any:  # not audio, silent, too short or too long: refused before anything is queued
+        check_music(config.music, prepared.plan.audio)
+    return prepared
 
 
 def checked_config(request: RenderRequest, *, in_server: bool = True) -> Config:
@@ -269,7 +301,7 @@ def checked_config(request: RenderRequest, *, in_server: bool = True) -> Config:
             catalogs[engine].resolve(voice)
         except UnknownVoice as exc:
             raise PickerError(str(exc), path=f"voice for '{name}'") from None
-    return merge_speakers(config, request.speakers, request.engines, request.same_as)
+    return with_page_audio(merge_speakers(config, request.speakers, request.engines, request.same_as), request)
 
 
 def _catalog(engine: str, in_server: bool, speaker: str) -> Catalog:
@@ -353,7 +385,20 @@ def write_status(folder: Path, data: dict[str, Any]) -> None:
     atomic_write(folder / STATUS, json.dumps(data, ensure_ascii=False).encode())
 
 
+#: A job's uploaded music, `music/intro` etc.; removed when the render ends, whichever way.
+MUSIC = "music"
+
+
+def discard_music(folder: Path) -> None:
+    shutil.rmtree(folder / MUSIC, ignore_errors=True)
+
+
 def save_request(folder: Path, request: RenderRequest) -> None:
+    """The request into the job's folder; its uploaded music is copied into `music/` under the role's name."""
+    if request.music:
+        (folder / MUSIC).mkdir(mode=0o700)
+        for role, path, _ in request.music:
+            shutil.copyfile(path, folder / MUSIC / role)
     (folder / "script.txt").write_bytes(request.script.encode("utf-8"))
     (folder / "voices.yaml").write_bytes(request.voices.encode("utf-8"))
     meta = {
@@ -363,6 +408,9 @@ def save_request(folder: Path, request: RenderRequest) -> None:
         "engines": [list(p) for p in request.engines],
         "same_as": [list(p) for p in request.same_as],
         "edits": [list(p) for p in request.edits],
+        "music": [[role, name] for role, _, name in request.music],
+        "duck_db": request.duck_db,
+        "channels": request.channels,
     }
     (folder / "request.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -378,6 +426,9 @@ def load_request(folder: Path) -> RenderRequest:
         engines=tuple((str(n), str(e)) for n, e in meta.get("engines") or ()),
         same_as=tuple((str(a), str(n)) for a, n in meta.get("same_as") or ()),
         edits=tuple((int(i), str(t)) for i, t in meta.get("edits") or ()),
+        music=tuple((str(r), str(folder / MUSIC / str(r)), str(n)) for r, n in meta.get("music") or ()),
+        duck_db=meta.get("duck_db"),
+        channels=meta.get("channels"),
     )
 
 
@@ -416,7 +467,7 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None, render_queue: st
             {"title": c["title"], "start_ms": c["start_ms"], "end_ms": c["end_ms"]} for c in manifest["chapters"]
         ]
         put(status="done", title=result.prepared.title, done=state.get("total", 0), chapters=chapters,
-            duration_ms=manifest["duration_ms"], made=result.misses, reused=result.hits,
+            duration_ms=manifest["duration_ms"], made=result.misses, reused=result.hits, mix=manifest.get("mix"),
             finished=time.time())  # fmt: skip
     except PodrenderError as exc:
         put(status="failed", error=str(exc), finished=time.time())
@@ -425,6 +476,8 @@ def run_job(folder_name: str, cache_dir: str, jobs: int | None, render_queue: st
         put(
             status="failed", error=f"the render failed unexpectedly ({type(exc).__name__}: {exc})", finished=time.time()
         )
+    finally:
+        discard_music(folder)
 
 
 def _stop(proc: Any, grace: float = 5.0) -> None:
@@ -573,6 +626,7 @@ class LocalProcessQueue(JobQueue):
 
     def _fail(self, job_id: str, message: str) -> None:
         folder = self.root / job_id
+        discard_music(folder)  # a render stopped or never started leaves no upload behind
         data = read_status(folder) or {"id": job_id, "created": time.time()}
         if data.get("status") in ("done", "failed"):
             return

@@ -15,6 +15,9 @@ MAX_SCRIPT_BYTES = 2 * 1024 * 1024
 MAX_VOICES_BYTES = 256 * 1024
 #: Room in a request body for the fields beside the script (voices.yaml, choices, multipart framing).
 BODY_SLACK = MAX_VOICES_BYTES + 64 * 1024
+#: The largest intro, bed or outro the page may upload (a 2-minute WAV at 44.1 kHz stereo is 21 MB; compressed
+#: music is a tenth of that). POST /api/renders' body limit grows by three of these for a multipart form.
+MAX_MUSIC_BYTES = 20 * 1024 * 1024
 MAX_SPEAKER_CHOICES = 100
 MAX_EDITS = 500
 #: The longest text POST /api/preview says in a given voice.
@@ -36,6 +39,11 @@ class WebSettings:
     @property
     def max_body_bytes(self) -> int:
         return self.max_script_bytes + BODY_SLACK
+
+    @property
+    def max_upload_body_bytes(self) -> int:
+        """The body limit of a render's multipart form, which may carry an intro, a bed and an outro."""
+        return self.max_body_bytes + 3 * MAX_MUSIC_BYTES
 
 
 class ApiError(Exception):
@@ -77,6 +85,10 @@ class RenderInput(BaseModel):
     edits: dict[str, str] | None = Field(
         None, description="Edited turns, {turn index: new text} (indexes as in the cast sheet's turns)."
     )
+    duck_db: float | None = Field(
+        None, ge=0, le=60, description="How far the bed drops under speech, dB (music is uploaded in a form)."
+    )
+    channels: Literal[1, 2] | None = Field(None, description="1 (mono) or 2 (stereo); default: voices.yaml's.")
 
 
 class PreviewInput(BaseModel):
@@ -125,6 +137,9 @@ class RenderOut(BaseModel):
     created: float
     started: float | None
     finished: float | None
+    mix: dict[str, Any] | None = Field(
+        None, description="When done and mixed: the manifest's `mix` (music files, duck_db, stereo seats, gain)."
+    )
     links: dict[str, str] = Field(description="self; when done also episode (MP3) and manifest (JSON).")
 
 
@@ -170,6 +185,16 @@ _SCRIPT_FIELDS = {
     "engines": {"type": "string", "description": 'JSON object {"speaker": "engine"}.'},
     "same_as": {"type": "string", "description": 'JSON object {"label": "speaker"}.'},
     "edits": {"type": "string", "description": 'JSON object {"turn index": "new text"}.'},
+    "duck_db": {"type": "number", "minimum": 0, "maximum": 60, "description": "How far the bed drops under speech."},
+    "channels": {"type": "integer", "enum": [1, 2], "description": "1 (mono) or 2 (stereo)."},
+}
+_MUSIC_FIELDS = {
+    role: {"type": "string", "format": "binary", "description": f"{what} (POST /api/renders only; up to 20 MB)."}
+    for role, what in (
+        ("intro", "Music played alone before the first turn"),
+        ("bed", "Music looped under the talk, ducked under speech"),
+        ("outro", "Music rising after the last turn"),
+    )
 }
 REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
@@ -183,6 +208,7 @@ REQUEST_BODY: dict[str, Any] = {
                     "properties": {
                         "script": {"type": "string", "format": "binary", "description": "A transcript file or text."},
                         **_SCRIPT_FIELDS,
+                        **_MUSIC_FIELDS,
                     },
                 }
             },

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -15,6 +19,7 @@ from podrender import CHAPTER_POLICIES, ConfigError, PodrenderError, ScriptError
 from podrender.web.jobs import PickerError, RenderRequest, safe_source, script_text
 from podrender.web.models import (
     MAX_EDITS,
+    MAX_MUSIC_BYTES,
     MAX_PREVIEW_CHARS,
     MAX_SPEAKER_CHOICES,
     MAX_VOICES_BYTES,
@@ -36,18 +41,31 @@ class BodyLimit:
     """Answer 413 to a request body over `max_bytes`: at once when Content-Length says so, else
     as soon as the streamed body passes the limit (nothing more is read)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, message: str = "the request is too large") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        message: str = "the request is too large",
+        uploads: tuple[str, int, str] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.message = message
+        self.uploads = uploads
+        """(path, max_bytes, message): a POST of a multipart form to `path` may be this large (music uploads)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        headers = Headers(scope=scope)
+        max_bytes, message = self.max_bytes, self.message
+        multipart = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        if self.uploads is not None and scope["method"] == "POST" and scope["path"] == self.uploads[0] and multipart:
+            _, max_bytes, message = self.uploads
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, message)
             return
         seen = 0
         started = False
@@ -57,7 +75,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     raise _TooLarge
             return message
 
@@ -71,10 +89,10 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, message)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {"error": self.message, "field": "script"}
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, message: str) -> None:
+        body = {"error": message, "field": "script"}
         await JSONResponse(body, status_code=413, headers={"Connection": "close"})(scope, receive, send)
 
 
@@ -148,8 +166,70 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}" if where else str(err["msg"])
 
 
-async def read_render_request(request: Request, settings: WebSettings) -> RenderRequest:
-    """JSON or a multipart/urlencoded form (the script may be an uploaded file) -> RenderRequest."""
+MUSIC_ROLES = ("intro", "bed", "outro")
+
+
+def _number(texts: dict[str, bytes], key: str, lo: float, hi: float) -> float | None:
+    said = texts.get(key, b"").decode("utf-8", "replace").strip()
+    if not said:
+        return None
+    try:
+        value = float(said)
+    except ValueError:
+        value = math.nan
+    if not lo <= value <= hi:
+        raise ApiError(422, f"{key} must be a number from {lo:g} to {hi:g}, not '{said[:20]}'", key)
+    return value
+
+
+async def _store_upload(upload: UploadFile, folder: Path, role: str) -> None:
+    """Copy an uploaded music file into `folder/role` (a name the server chose), refusing it past MAX_MUSIC_BYTES."""
+    seen = 0
+    with open(folder / role, "wb") as out:
+        while chunk := await upload.read(1 << 20):
+            seen += len(chunk)
+            if seen > MAX_MUSIC_BYTES:
+                raise ApiError(
+                    413, f"{role}: '{safe_source(upload.filename)}' is larger than {human_size(MAX_MUSIC_BYTES)}; "
+                    "a shorter or compressed piece will do (an intro or outro up to 2 min, a bed up to 5 min)", role,
+                )  # fmt: skip
+            out.write(chunk)
+    if not seen:
+        raise ApiError(400, f"{role}: '{safe_source(upload.filename)}' is empty", role)
+
+
+async def _music(form: Any, settings: WebSettings) -> tuple[tuple[str, str, str], ...]:
+    """The uploaded intro, bed and outro, each stored in a private folder under output_dir/uploads (removed with
+    discard_uploads when the request is answered; a queued render keeps its own copy)."""
+    uploads = [(role, form.get(role)) for role in MUSIC_ROLES if form.get(role) not in (None, "")]
+    if not uploads:
+        return ()
+    for role, value in uploads:
+        if not isinstance(value, UploadFile):
+            raise ApiError(422, f"{role}: send the music as a file upload", role)
+    root = settings.output_dir / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="music-", dir=root))
+    try:
+        out = []
+        for role, value in uploads:
+            await _store_upload(value, folder, role)
+            out.append((role, str(folder / role), safe_source(value.filename)))
+        return tuple(out)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def discard_uploads(request: RenderRequest | None) -> None:
+    """Remove the folder a request's uploaded music was stored in."""
+    if request is not None and request.music:
+        shutil.rmtree(Path(request.music[0][1]).parent, ignore_errors=True)
+
+
+async def read_render_request(request: Request, settings: WebSettings, *, music: bool = False) -> RenderRequest:
+    """JSON or a multipart/urlencoded form (the script may be an uploaded file) -> RenderRequest. With `music`,
+    a multipart form may also upload an intro, a bed and an outro (then call discard_uploads when done)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.max_script_bytes
     if kind == "application/json":
@@ -166,17 +246,18 @@ async def read_render_request(request: Request, settings: WebSettings) -> Render
         return RenderRequest(
             script_text(data), voices, body.chapters, _choices(body.speakers),
             engines=_choices(body.engines, "engines", "engine"), same_as=_choices(body.same_as, "same_as", "speaker"),
-            edits=_edits(body.edits),
+            edits=_edits(body.edits), duck_db=body.duck_db, channels=body.channels,
         )  # fmt: skip
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
         size = settings.max_body_bytes
         try:
-            form = await request.form(max_files=2, max_fields=16, max_part_size=size)
+            form = await request.form(max_files=5, max_fields=24, max_part_size=size)
         except TypeError:  # Starlette before 0.40 has no part size limit (the body limit still holds)
-            form = await request.form(max_files=2, max_fields=16)
+            form = await request.form(max_files=5, max_fields=24)
         texts: dict[str, bytes] = {}
         source = "script"
-        for key in ("script", "voices", "chapters", "speakers", "engines", "same_as", "edits"):
+        keys = ("script", "voices", "chapters", "speakers", "engines", "same_as", "edits", "duck_db", "channels")
+        for key in keys:
             value = form.get(key)
             if isinstance(value, UploadFile):
                 texts[key] = await value.read(size + 1)
@@ -205,11 +286,17 @@ async def read_render_request(request: Request, settings: WebSettings) -> Render
                 speakers = json.loads(texts["speakers"])
             except ValueError:
                 raise ApiError(422, 'speakers must be JSON: {"speaker": "voice"}', "speakers") from None
+        duck_db = _number(texts, "duck_db", 0, 60)
+        channels = _number(texts, "channels", 1, 2)
+        if channels is not None and channels not in (1, 2):
+            raise ApiError(422, "channels must be 1 (mono) or 2 (stereo)", "channels")
         return RenderRequest(
             script, voices, chapters, _choices(speakers), source,
             engines=_choices(_json_field(texts, "engines"), "engines", "engine"),
             same_as=_choices(_json_field(texts, "same_as"), "same_as", "speaker"),
-            edits=_edits(_json_field(texts, "edits")),
+            edits=_edits(_json_field(texts, "edits")), duck_db=duck_db,
+            channels=None if channels is None else int(channels),
+            music=await _music(form, settings) if music else (),
         )  # fmt: skip
     raise ApiError(415, "send JSON (application/json) or a form (multipart/form-data)")
 

@@ -47,7 +47,11 @@ function el(tag, props = {}, ...children) {
 
 // --- errors beside the inputs ---------------------------------------------------------------
 
-const ERROR_BOXES = { script: "script-error", voices: "voices-error", speakers: "speakers-error" };
+const MUSIC_FIELDS = ["intro", "bed", "outro", "duck_db", "channels"];
+const ERROR_BOXES = {
+  script: "script-error", voices: "voices-error", speakers: "speakers-error",
+  ...Object.fromEntries(MUSIC_FIELDS.map((f) => [f, "music-error"])),
+};
 
 function clearErrors() {
   for (const id of Object.values(ERROR_BOXES)) $(id).hidden = true;
@@ -60,6 +64,7 @@ function showError(field, message) {
   const box = $(ERROR_BOXES[field] || "script-error");
   box.textContent = message;
   box.hidden = false;
+  if (MUSIC_FIELDS.includes(field)) $("music-box").open = true;
   if (field === "voices") {
     $("advanced").open = true;
     $("voices").classList.add("invalid");
@@ -453,13 +458,14 @@ async function startRender() {
   state.rendering = new Set(state.changed);
   $("result-card").hidden = false;
   $("render-error").hidden = true;
+  $("music-error").hidden = true;
   if (state.keepAt === null) $("result").hidden = true;
   setProgress(0, 0, "Sending…");
   $("result-card").scrollIntoView({ block: "start" });
   $("result-card").focus({ preventScroll: true });
   let response;
   try {
-    response = await fetch("/api/renders", { method: "POST", body: formBody() });
+    response = await fetch("/api/renders", { method: "POST", body: withMusic(formBody()) });
   } catch (_) {
     renderFailed("Cannot reach the podrender server.");
     return;
@@ -479,6 +485,27 @@ async function startRender() {
   state.changed.clear();
   state.renderId = job.id;
   poll(job);
+}
+
+// The music and stereo choices go with a render only (inspect and previews do not need them).
+function withMusic(form) {
+  for (const role of ["intro", "bed", "outro"]) {
+    const file = $(role).files[0];
+    if (file) form.append(role, file, file.name);
+  }
+  if ($("duck_db").value.trim()) form.append("duck_db", $("duck_db").value.trim());
+  if ($("channels").value) form.append("channels", $("channels").value);
+  return form;
+}
+
+function mixText(mix) {
+  if (!mix) return "";
+  const parts = [];
+  if (mix.intro) parts.push(`intro ${mix.intro}`);
+  if (mix.bed) parts.push(`bed ${mix.bed}${mix.duck_db ? `, ${mix.duck_db} dB lower under speech` : ""}`);
+  if (mix.outro) parts.push(`outro ${mix.outro}`);
+  const music = parts.length ? `Music: ${parts.join(" · ")}` : "No music";
+  return mix.seats ? `${music} · stereo` : music;
 }
 
 function setProgress(done, total, text, finished = false) {
@@ -541,6 +568,8 @@ function showResult(job) {
   $("render").disabled = !state.sheet;
   $("result").hidden = false;
   $("result-name").textContent = job.title || "Episode";
+  $("mix-line").textContent = mixText(job.mix);
+  $("mix-line").hidden = !job.mix;
   const player = $("player");
   if (player.getAttribute("src") !== job.links.episode) {
     const at = state.keepAt;
