@@ -340,3 +340,23 @@ def test_an_idle_worker_stops_at_once_on_sigterm(workers: Workers) -> None:
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(10) == 0
     assert "idle: stopped" in workers.log("idle")
+
+
+def test_a_render_with_no_worker_listening_says_so_and_waits(url: str, files: Path) -> None:
+    render = subprocess.Popen([sys.executable, "-m", "podrender", *render_args(files, "alone.mp3"), "--queue", url],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(url))
+    _until(lambda: queue.count >= 1 or render.poll() is not None, 30, "the render's units on the queue")
+    assert render.poll() is None  # it waits for a worker rather than failing
+    render.send_signal(signal.SIGINT)
+    _, err = render.communicate(timeout=20)
+    assert render.returncode == 130, err
+    assert "Warning: no podrender worker is listening on" in err and "podrender worker --queue" in err, err
+    assert "Traceback" not in err and queue.count == 0
+
+
+def test_a_render_with_a_worker_listening_has_no_such_warning(url: str, files: Path, workers: Workers) -> None:
+    workers.start("one")
+    result = podrender(*render_args(files, "with-one.mp3"), "--queue", url)
+    assert result.returncode == 0, result.stderr
+    assert "no podrender worker" not in result.stderr

@@ -27,6 +27,16 @@ def _config(voices: Path | None) -> Config:
     return load_config(voices)
 
 
+def _no_worker_warning(url: str, workers: int) -> None:
+    """One line when no worker listens on the queue: the render would otherwise wait in silence."""
+    if workers == 0:
+        click.echo(
+            f"Warning: no podrender worker is listening on {url.split('@')[-1]}; the turns wait on the queue "
+            f"until one starts (podrender worker --queue URL).",
+            err=True,
+        )
+
+
 def _fail(exc: PodrenderError) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -161,6 +171,10 @@ def render(
         audio = with_audio_overrides(config.audio, bitrate=bitrate, sample_rate=sample_rate, channels=channels)
         text = _read(script)
         show_bar = not quiet and sys.stderr.isatty()
+        if queue_url:
+            from podrender import check_queue
+
+            _no_worker_warning(queue_url, check_queue(queue_url))
 
         def progress(p: Progress) -> None:
             nonlocal bar
@@ -518,7 +532,7 @@ def serve(
         from podrender import check_queue
 
         try:
-            check_queue(queue_url)
+            _no_worker_warning(queue_url, check_queue(queue_url))
         except PodrenderError as exc:
             raise _fail(exc) from None
     if host not in ("127.0.0.1", "localhost", "::1"):

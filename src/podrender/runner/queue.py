@@ -121,10 +121,19 @@ def connect(url: str) -> Redis:
     return conn
 
 
-def check_queue(url: str) -> None:
-    """Raise QueueError unless Redis answers at `url` and the queue extra is installed (`serve --queue` checks
-    before it listens, rather than failing every render)."""
-    connect(url).close()
+def check_queue(url: str) -> int:
+    """How many podrender workers listen on the queue at `url`; QueueError unless Redis answers there and the
+    queue extra is installed (`serve --queue` checks before it listens, rather than failing every render)."""
+    from redis.exceptions import RedisError
+    from rq import Queue, Worker
+
+    conn = connect(url)
+    try:
+        return int(Worker.count(queue=Queue(QUEUE_NAME, connection=conn)))
+    except RedisError as exc:
+        raise QueueError(f"cannot read the workers on Redis at {shown(url)} ({exc})") from None
+    finally:
+        conn.close()
 
 
 def expectations(units: Sequence[Unit]) -> dict[str, Expected]:
