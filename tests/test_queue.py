@@ -360,3 +360,16 @@ def test_a_render_with_a_worker_listening_has_no_such_warning(url: str, files: P
     result = podrender(*render_args(files, "with-one.mp3"), "--queue", url)
     assert result.returncode == 0, result.stderr
     assert "no podrender worker" not in result.stderr
+
+
+def test_a_worker_whose_engine_differs_refuses_the_unit(url: str, files: Path, workers: Workers) -> None:
+    # Same podrender, another espeak-ng build (as a machine with another library would have).
+    patched = ("from podrender.engines.pyttsx3_engine import Pyttsx3Engine as E; E.identity = lambda self: 'espeak-9'; "
+               "from podrender.cli.main import main; main()")  # fmt: skip
+    workers.start("other-espeak", python=[sys.executable, "-c", patched])
+    result = podrender(*render_args(files, "other-engine.mp3"), "--queue", url)
+    line = _one_error_line(result)
+    assert "worker other-espeak refused the turn at line" in line
+    assert "engine is espeak-9" in line
+    assert not (files / "out" / "other-engine.mp3").exists()
+    _until(lambda: leftovers(url) == [], 10, lambda: f"the render's jobs to go: {leftovers(url)}")
