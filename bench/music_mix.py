@@ -5,7 +5,7 @@
 For each length: a talk and music tones as in bench/music_memory.py (20 s intro, 60 s bed, 20 s outro), one
 cache; the chunks are made once (not reported), then `podrender render` with intro, bed and outro runs
 `--runs` times with each mixer, alternating, through bench/rss_entry.py: `numpy` is the shipped mix
-(podrender.output.mix.mixed_blocks), `pydub` the same render with the blocks made by pydub_blocks. A
+(podrender.output.mix.mixed_blocks), `pydub` the same render with the blocks made by bench/pydub_mix.py. A
 cached render with music is what a user waits for when only the music changes, so the pydub path's extra
 time is reported as a share of the numpy render's time. Prints wall-time medians and the peak RSS.
 """
@@ -31,10 +31,12 @@ PYTHON = sys.executable
 
 def main_pydub() -> int | None:
     """`podrender` with the blocks mixed by pydub (run through rss_entry.py as music_mix:main_pydub)."""
+    from pydub_mix import pydub_blocks
+
     import podrender.output.mix as mix
     from podrender.cli.main import main
 
-    mix.mixed_blocks = mix.pydub_blocks  # type: ignore[assignment]
+    mix.mixed_blocks = pydub_blocks
     return main()
 
 

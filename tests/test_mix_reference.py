@@ -72,7 +72,8 @@ def test_numpy_mix_matches_pydub_overlay(tmp_path: Path, channels: int) -> None:
     assert ours.shape == theirs.shape == (lay.length, channels)
     assert np.abs(ours).max() > 0.3  # something was mixed
     # Where the bed's gain is flat (not fading, not ducking down or up), the samples are the same.
-    ramps = [(offset, offset + lay.fade), (lay.bed_end - lay.fade, lay.bed_end), *zip(duck[0::2], duck[1::2], strict=True)]
+    ramps = [(offset, offset + lay.fade), (lay.bed_end - lay.fade, lay.bed_end)]
+    ramps += list(zip(duck[0::2], duck[1::2], strict=True))
     flat = np.ones(lay.length, dtype=bool)
     for a, b in ramps:
         flat[max(0, a - GAIN_STEP) : b + GAIN_STEP] = False
