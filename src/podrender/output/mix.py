@@ -177,7 +177,7 @@ def mixed_blocks(lay: Layout, tracks: Tracks, chunks: Sequence[Path]) -> Generat
     """The mix, block by block: float32 arrays of shape (samples, channels).
 
     Summed with numpy, not pydub's `overlay`: the same blocks made by pydub (bench/pydub_mix.py) make a cached
-    render with music 27 % (15 min) to 39 % (3 h) slower (bench/music_mix.py), over the tenth allowed;
+    render with music 23 % to 39 % slower (15 min and 3 h, mono and stereo: bench/music_mix.py), over a tenth;
     tests/test_mix_reference.py holds this sum to pydub's."""
     size = _block_size(lay.rate)
     speech = ChunkDecoder(chunks, lay.rate)
