@@ -339,4 +339,3 @@ def shifted(timeline: Timeline, shift_ms: int, duration_ms: int, loudness: float
         timeline, placed=placed, chapters=tuple(chapters), duration_ms=duration_ms,
         loudness=round(loudness, 2) if math.isfinite(loudness) else loudness, true_peak=round(true_peak, 2),
     )  # fmt: skip
-
