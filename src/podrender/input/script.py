@@ -102,6 +102,9 @@ class Script:
     """Voice settings written in the script itself (a structured script's `speakers`)."""
     folds: tuple[Fold, ...] = ()
     """Labels folded into one person's speaker after parsing (podrender.input.identity), with the reason."""
+    shape: str = ""
+    """A shape the parser recognised that changes who speaks: "bold questions" for an interview whose questions
+    are bold paragraphs with no label (podrender.input.formats.boldqa), else empty."""
 
     @property
     def speakers(self) -> tuple[str, ...]:

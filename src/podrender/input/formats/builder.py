@@ -97,6 +97,16 @@ class Builder:
             self._segments.append(self._open)
         self._open.paragraphs[-1].append(text)
 
+    def resume(self, text: str, line: int) -> None:
+        """A new paragraph of the last labeled turn, wherever it stands (the end of an interview's last answer,
+        which would otherwise be read as the narrator's closing)."""
+        seg = self._segments[-1] if self._segments else None
+        if seg is None or seg.label is None or seg.narration:
+            self.text(text, line)
+            return
+        seg.paragraphs.append([text.strip()])
+        self._open = seg
+
     def drop_waiting_label(self) -> None:
         """Forget the open label if nothing was said after it yet (a cue followed by a direction)."""
         seg = self._open

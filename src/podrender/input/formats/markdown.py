@@ -19,10 +19,11 @@ the title or chapter titles are reduced here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 
+from podrender.input.formats import boldqa
 from podrender.input.formats.builder import Builder
 from podrender.input.formats.labeled import chrome_lines, numbered_lines, parse_labeled
 from podrender.input.formats.labels import find_label, speaker_key
@@ -195,6 +196,8 @@ def parse(text: str, options: ParseOptions) -> Script:
     front_end, front_title = _front_matter(lines, raw)
     body = [(n, line) for n, line in lines if n > front_end]
     state.sections = section_labels(body, {speaker_key(k) for k in options.aliases})
+    # An interview whose questions are bold paragraphs with no label (boldqa): only where no one is labeled.
+    asked = boldqa.find(body) if len(_labels(body)) < 2 else None
     content = [(n, line) for n, line in body if line]
     known = {speaker_key(k): v for k, v in options.aliases.items()}
     state.chrome = {n: why for n, why in chrome_lines(body, options, known).items() if not is_label(raw[n - 1].strip())}
@@ -278,6 +281,12 @@ def parse(text: str, options: ParseOptions) -> Script:
         if meta and not b.has_content and not b.has_chapters and meta.group("key").casefold() in EVENT_KEYS:
             b.skip(number, line, "a detail about the event (before the talk begins)")
             return None
+        if asked is not None and number in asked.questions:
+            words = line.strip("*_ ")
+            if number - 1 in asked.questions:
+                return words  # the question goes on over another line
+            b.label("Q", words, number)
+            return None
         heading = HEADING.match(line)
         if heading:
             words = _words(heading.group("text"))
@@ -308,6 +317,13 @@ def parse(text: str, options: ParseOptions) -> Script:
                 return rest or None
             b.label(label, rest, number)  # a bold label is the author's mark of a speaker
             return None
+        if asked is not None and number in asked.answers:
+            b.label("A", line, number)
+            return None
+        if asked is not None and number in asked.closing:
+            b.resume(line, number)
+            return None
         return line
 
-    return parse_labeled(text, options, "markdown", hook, title=False).build()
+    script = parse_labeled(text, options, "markdown", hook, title=False).build()
+    return replace(script, shape="bold questions") if asked is not None else script
