@@ -127,7 +127,7 @@ def fold_names(script: Script, text: str, options: ParseOptions) -> Script:
     """`script` with the labels of one person folded into one speaker (the module's rules), each fold recorded."""
     if not options.fold_names or not script.speakers:
         return script
-    for rule in (_brackets, _nicknames, _surnames, _questions, _headings):
+    for rule in (_brackets, _nicknames, _surnames, _questions, _bold_questions, _headings):
         script = rule(script, text, options)
     return script
 
@@ -400,6 +400,8 @@ def _front_matter_speakers(text: str) -> list[str]:
 
 
 def _questions(script: Script, text: str, options: ParseOptions) -> Script:
+    if script.shape == "bold questions":
+        return script  # _bold_questions names them
     qa = qa_map(options.qa)
     names = _Names(script, options)
 
@@ -454,6 +456,81 @@ def _questions(script: Script, text: str, options: ParseOptions) -> Script:
                 told.add((key, person.reason))
                 folds.append(Fold(turn.label or key.upper(), target, person.reason))
         previous = turn
+    return _apply(script, {}, folds, by_turn)
+
+
+# --- rule 4b: an interview whose questions are bold paragraphs -------------------------------------------------
+
+_NAME = rf"(?P<name>{_CAP}(?:[^\S\n]+{_CAP}){{0,2}})(?![\w'’-])"
+#: Who asks: "Interviewed by NAME", "Questions by NAME", a byline "By NAME" opening a line.
+_ASKER = (
+    re.compile(rf"\b(?:interviewed|interview|questions|conversation|reporting)\s+by\s+{_NAME}", re.IGNORECASE),
+    re.compile(rf"(?:^|\n)[^\w\n]*by\s+{_NAME}", re.IGNORECASE),
+)
+#: Who answers: "An interview with NAME", "Q&A with NAME", "in conversation with NAME", "we talked to NAME".
+_ANSWERER = (
+    re.compile(rf"\b(?:interview|q\s*&\s*a|q\s+and\s+a|conversation|chat|talk|sit-down)\s+with\s+{_NAME}",
+               re.IGNORECASE),
+    re.compile(rf"\bwe\s+(?:talked|spoke|sat\s+down|caught\s+up|met)\s+(?:to|with)\s+{_NAME}", re.IGNORECASE),
+)
+#: A title "NAME on ...": "Maya Okafor on tide pools".
+_NAME_ON = re.compile(rf"^[^\w]*(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})\s+on\s+\S", re.IGNORECASE)
+
+
+def _found(
+    patterns: tuple[re.Pattern[str], ...], where: list[tuple[str, str]], is_first: Callable[[str], bool]
+) -> _Person | None:
+    """The first name one of `patterns` finds in the title or the introduction, quoted with where it stands."""
+    for pattern in patterns:
+        for place, said in where:
+            plain = " ".join(re.sub(r"[*_]+", " ", said).split(" "))
+            for m in pattern.finditer(plain):
+                name = " ".join(m.group("name").split())
+                if is_first(name.split()[0]):
+                    return _Person(name, f"'{' '.join(m.group(0).split()).strip('*_ ')}' {place}")
+    return None
+
+
+def _bold_questions(script: Script, text: str, options: ParseOptions) -> Script:
+    """Bold questions (Q) and plain answers (A): the asker and the answerer the title or introduction names,
+    unless voices.yaml names them (`host:`, `qa:`). Each side is recorded, found or not, so inspect says why."""
+    if script.shape != "bold questions":
+        return script
+    names = _Names(script, options)
+    chosen = {k.upper(): v for k, v in options.qa.items() if DEFAULT_QA.get(k.upper()) != v}
+    where = _introduction(script)
+    title = [(place, said) for place, said in where if place == "in the title"]
+    is_first = _first_name_test()
+    people: dict[str, _Person] = {}
+    for key, patterns, nobody in (
+        ("Q", _ASKER, "no interviewer is named in the title or introduction"),
+        ("A", _ANSWERER, "no guest is named in the title or introduction"),
+    ):
+        found = None if key in chosen else _found(patterns, where, is_first)
+        if found is None and key == "A" and key not in chosen:
+            found = _found((_NAME_ON,), title, is_first)
+        if key in chosen:
+            found = _Person(chosen[key], "voices.yaml names them" + (" (host)" if key == "Q" else ""))
+        people[key] = found or _Person(DEFAULT_QA[key], nobody)
+    by_turn: dict[int, str] = {}
+    targets: dict[str, str] = {}
+    for turn in script.turns:
+        key = (turn.label or "").upper()
+        if turn.speaker is None or key not in people:
+            continue
+        if names.protected(turn.speaker):
+            targets.setdefault(key, turn.speaker)
+            continue
+        person = people[key]
+        target = names.speaker(person.name) or names.known.get(speaker_key(person.name), person.name)
+        by_turn[turn.index] = targets.setdefault(key, target)
+    folds = [
+        Fold(side, targets[key], people[key].reason)
+        for key, side in (("Q", "bold questions"), ("A", "answers"))
+        if key in targets
+    ]
+    if not by_turn:
+        return replace(script, folds=(*script.folds, *folds))
     return _apply(script, {}, folds, by_turn)
 
 
