@@ -469,7 +469,7 @@ _ASKER = (
 )
 #: Who answers: "An interview with NAME", "Q&A with NAME", "in conversation with NAME", "we talked to NAME".
 _ANSWERER = (
-    re.compile(rf"\b(?:interview|q\s*&\s*a|q\s+and\s+a|conversation|chat|talk|sit-down)\s+with\s+{_NAME}",
+    re.compile(rf"(?:\ban?\s+)?\b(?:interview|q\s*&\s*a|q\s+and\s+a|conversation|chat|talk|sit-down)\s+with\s+{_NAME}",
                re.IGNORECASE),
     re.compile(rf"\bwe\s+(?:talked|spoke|sat\s+down|caught\s+up|met)\s+(?:to|with)\s+{_NAME}", re.IGNORECASE),
 )
@@ -506,7 +506,8 @@ def _bold_questions(script: Script, text: str, options: ParseOptions) -> Script:
         ("Q", _ASKER, "no interviewer is named in the title or introduction"),
         ("A", _ANSWERER, "no guest is named in the title or introduction"),
     ):
-        found = None if key in chosen else _found(patterns, where, is_first)
+        places = [*where, ("in the page's byline", f"By {script.byline}")] if script.byline else where
+        found = None if key in chosen else _found(patterns, places, is_first)
         if found is None and key == "A" and key not in chosen:
             found = _found((_NAME_ON,), title, is_first)
         if key in chosen:

@@ -105,6 +105,8 @@ class Script:
     shape: str = ""
     """A shape the parser recognised that changes who speaks: "bold questions" for an interview whose questions
     are bold paragraphs with no label (podrender.input.formats.boldqa), else empty."""
+    byline: str = ""
+    """Who wrote the document, from a web page's author metadata (its byline is page chrome, not spoken)."""
 
     @property
     def speakers(self) -> tuple[str, ...]:

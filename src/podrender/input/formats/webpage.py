@@ -59,6 +59,8 @@ _CHROME_SECTION = re.compile(
 _LABEL_IN_BOLD = re.compile(r"^(?P<label>[^\W\d_][\w.'’\- ]{0,39}?)\s*:\s+(?P<rest>\S.*)$")
 _HEADING_LEVEL = re.compile(r"^h([1-6])$")
 #: A line the Markdown parser would take for markup rather than text.
+#: How a whole bold line that is a sentence (not a heading) ends: `<p><strong>Why tide pools?</strong></p>`.
+_SENTENCE_END = frozenset(".?!…")
 _MARKUP_START = re.compile(r"^(?:#{1,6}\s|>|`{3,}|~{3,}|<!--|(?:[-*_]\s*){3,}$)")
 
 
@@ -194,6 +196,8 @@ def _label_line(runs: list[tuple[str, bool]]) -> str:
         label, said = m.group("label").strip(), m.group("rest")
     if label and len(label) <= MAX_LABEL_CHARS and len(label.split()) <= MAX_LABEL_WORDS and "*" not in label:
         return f"**{label}:** {said}".strip()
+    if lead and not rest and "*" not in lead and lead[-1] in _SENTENCE_END:
+        return f"**{lead}**"  # a whole sentence in bold: an interviewer's question (boldqa), or stress
     return _words(raw_lead + raw_rest)
 
 
@@ -292,7 +296,8 @@ def _lines(doc: Any, page: str) -> tuple[list[_Line], list[Skipped]]:
             out += _table(el, line, locate, skipped)
             continue
         for i, text_line in enumerate(_block_lines(el)):
-            label = text_line.startswith("**")
+            sentence = text_line.endswith("**") and text_line[-3:-2] in _SENTENCE_END and ":**" not in text_line
+            label = text_line.startswith("**") and not sentence
             if not label:
                 text_line = _MARKUP_START.sub("", text_line).strip()
             if kind == "item" and i == 0:
@@ -336,7 +341,9 @@ def locate_title(page: str) -> int:
 
 
 def _plain(line: _Line) -> str:
-    return line.text[2:] if line.text.startswith("- ") else line.text
+    text = line.text[2:] if line.text.startswith("- ") else line.text
+    bold = line.kind == "text" and text.startswith("**") and text.endswith("**") and len(text) > 4
+    return text[2:-2] if bold else text
 
 
 def _drop_chrome(lines: list[_Line], options: ParseOptions) -> tuple[list[_Line], list[Skipped]]:
@@ -397,6 +404,12 @@ def _drop_chrome(lines: list[_Line], options: ParseOptions) -> tuple[list[_Line]
 def to_markdown(page: str, name: str = "page.html", options: ParseOptions | None = None) -> tuple[str, list[int],
                                                                                                     list[Skipped]]:
     """The article of an HTML page as Markdown, the page line of every Markdown line, and what was left out."""
+    text, sources, skipped, _ = _article(page, name, options)
+    return text, sources, skipped
+
+
+def _article(page: str, name: str, options: ParseOptions | None) -> tuple[str, list[int], list[Skipped], str]:
+    """to_markdown's answer and the page's author as its metadata gives it ('' when it gives none)."""
     options = options or ParseOptions()
     doc = _extract(page, name)
     lines, skipped = _lines(doc, page)
@@ -405,12 +418,13 @@ def to_markdown(page: str, name: str = "page.html", options: ParseOptions | None
     # Nothing, or nothing but bits that are chrome next to other chrome (a lone `Home`, a date): no article.
     if all(x.kind == "text" and classify(_plain(x)) is not None for x in said):
         raise ScriptError("no article text found", path=name)
-    return "\n".join(x.text for x in lines) + "\n", [x.source for x in lines], skipped + dropped
+    author = " ".join(re.sub(r"[^\w.'’ -]+", " ", str(getattr(doc, "author", None) or "")).split())
+    return "\n".join(x.text for x in lines) + "\n", [x.source for x in lines], skipped + dropped, author
 
 
 def parse(page: str, options: ParseOptions, name: str = "page.html") -> Script:
     """Parse a saved web page: its article, read as Markdown, with the page's own line numbers."""
-    text, sources, skipped = to_markdown(page, name, options)
+    text, sources, skipped, author = _article(page, name, options)
 
     def where(line: int) -> int:
         return sources[line - 1] if 0 < line <= len(sources) else line
@@ -428,4 +442,5 @@ def parse(page: str, options: ParseOptions, name: str = "page.html") -> Script:
         skipped=tuple(sorted([*(replace(s, line=where(s.line)) for s in script.skipped), *skipped],
                              key=lambda s: s.line)),
         input_format="html",
+        byline=author,
     )  # fmt: skip
