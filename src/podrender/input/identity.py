@@ -474,7 +474,7 @@ _ANSWERER = (
     re.compile(rf"\bwe\s+(?:talked|spoke|sat\s+down|caught\s+up|met)\s+(?:to|with)\s+{_NAME}", re.IGNORECASE),
 )
 #: A title "NAME on ...": "Maya Okafor on tide pools".
-_NAME_ON = re.compile(rf"^[^\w]*(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})\s+on\s+\S", re.IGNORECASE)
+_NAME_ON = re.compile(rf"^[^\w]*(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})\s+on\s+\S.*", re.IGNORECASE)
 
 
 def _found(
