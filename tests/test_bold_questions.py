@@ -257,3 +257,25 @@ def test_inspect_says_who_asks_and_who_answers(tmp_path: Path) -> None:
     assert text.exit_code == 0, text.output
     assert "bold questions → Daniel Reyes: 'Interviewed by Daniel Reyes' in the introduction (line 3)" in text.output
     assert "answers → Maya Okafor: 'An interview with Maya Okafor' in the title" in text.output
+
+
+def test_a_text_file_of_bold_questions_is_read_as_markdown() -> None:
+    text = """Some questions for the keeper of the lighthouse.
+
+**How long have you lived here?**
+
+Twenty years this autumn.
+
+**Is it lonely?**
+
+Never. The ships talk to me.
+
+**What do you do in storms?**
+
+Watch the lamp, and make tea.
+"""
+    p = prepared(text, "keeper.txt")
+    assert p.script.input_format == "markdown"
+    assert p.script.detected_by == "detected from content: 3 questions in bold, each answered below"
+    assert who(p) == [None, *["Host", "Guest"] * 3]
+    assert "**" not in " ".join(u.text for u in p.plan.units)

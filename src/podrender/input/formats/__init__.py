@@ -15,7 +15,7 @@ from types import ModuleType
 
 from podrender.config import Config
 from podrender.errors import ScriptError
-from podrender.input.formats import markdown, plain, play, radio, timestamped, webpage
+from podrender.input.formats import boldqa, markdown, plain, play, radio, timestamped, webpage
 from podrender.input.formats.labeled import numbered_lines
 from podrender.input.formats.labels import find_label, known_keys
 from podrender.input.script import DEFAULT_QA, ParseOptions, Script, check_size
@@ -151,6 +151,9 @@ def detect(text: str, name: str = "script", options: ParseOptions | None = None)
         markdown.FENCE.match(line) or markdown.is_label(line) for line in content
     ):
         return Detection("markdown", "detected from content: Markdown title, bold labels or code fences")
+    if len(labels) < 2 and (asked := boldqa.find(lines)) is not None:
+        count = len(asked.answers)
+        return Detection("markdown", f"detected from content: {count} questions in bold, each answered below")
     caps = [label for label, _ in labels if label.upper() == label and len(label) > 1]
     qa = [label for label, _ in labels if label.rstrip(".").upper() in ("Q", "A")]
     if len(qa) >= 2:
