@@ -17,6 +17,11 @@ order; each fold is recorded with its reason (`Script.folds`, shown by `podrende
    asker, "An interview with NAME" the `A:` answerer, and a front matter that lists one speaker names
    the `A:` answerer. (Unlabeled talk stays the narrator's: the chapters' host is the first labeled
    speaker.)
+4b. An interview whose questions are bold paragraphs with no label (podrender.input.formats.boldqa): the
+   questions are the asker's that a byline names ("Interviewed by NAME", a line "By NAME", a web page's
+   author), the answers the guest's that the title or introduction names ("An interview with NAME",
+   "Q&A with NAME", "NAME on ...", "we talked to NAME"), unless voices.yaml's `host:`/`qa:` names them;
+   both sides are recorded, also when no name was found (`Host`, `Guest`).
 5. A heading that ends with a speaker's name in brackets (`## Introduction (Elizabeth Crites)`): the
    unlabeled paragraphs under it are that speaker's, up to the next label.
 

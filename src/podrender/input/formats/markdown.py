@@ -11,6 +11,8 @@ A bold label alone on its line (`**Getting Started:**`) in a document whose spea
 carry their words on the same line, and a bold label used once inside one speaker's long talk, are
 section names, not speakers: they open a chapter and the speaker goes on. So does a bold line alone
 as a paragraph (`**Early years**`). Any other bold label is a speaker, whatever its wording.
+An interview whose questions are whole bold paragraphs with no label, the answers plain paragraphs
+(podrender.input.formats.boldqa), is read as `Q` and `A` turns.
 Emphasis, links and images stay in the turn text as written (the show notes can use the links)
 and are reduced to their words when the text is spoken (podrender.speech.normalize); headings used as
 the title or chapter titles are reduced here.
