@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3
 
 import podrender
 from podrender.cli.main import cli
@@ -257,6 +259,27 @@ def test_inspect_says_who_asks_and_who_answers(tmp_path: Path) -> None:
     assert text.exit_code == 0, text.output
     assert "bold questions → Daniel Reyes: 'Interviewed by Daniel Reyes' in the introduction (line 3)" in text.output
     assert "answers → Maya Okafor: 'An interview with Maya Okafor' in the title" in text.output
+    assert not any("Q" in s["aliases"] or "A" in s["aliases"] for s in sheet["speakers"])  # the parser's marks
+
+
+def test_real_render_of_a_bold_question_page(tmp_path: Path) -> None:
+    """A short page through `podrender render` with the real engine and encoder: one chapter per question."""
+    page = tmp_path / "short.html"
+    page.write_text("""<!DOCTYPE html><html><head><title>An interview with Nora Vik</title></head><body>
+<article><h1>An interview with Nora Vik</h1><p>Nora Vik restores old boats.</p>
+<p><strong>Which boat came first?</strong></p><p>A rowing boat with a split keel.</p>
+<p><strong>What wood do you use?</strong></p><p>Oak for the frames.</p>
+<p><strong>Why boats?</strong></p><p>They float, mostly.</p></article></body></html>""", encoding="utf-8")
+    out = tmp_path / "short.mp3"
+    result = CliRunner().invoke(cli, ["render", str(page), "-o", str(out), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    assert MP3(out).info.length > 2
+    chapters = sorted(ID3(out).getall("CHAP"), key=lambda c: c.start_time)
+    titles = [c.sub_frames["TIT2"].text[0] for c in chapters]
+    assert titles == ["Introduction", "Which boat came first?", "What wood do you use?", "Why boats?"]
+    assert all(a.end_time <= b.start_time for a, b in zip(chapters, chapters[1:], strict=False))
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert [t["speaker"] for t in manifest["turns"]][-6:] == ["Host", "Nora Vik"] * 3
 
 
 def test_a_text_file_of_bold_questions_is_read_as_markdown() -> None:

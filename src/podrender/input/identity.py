@@ -535,9 +535,11 @@ def _bold_questions(script: Script, text: str, options: ParseOptions) -> Script:
         for key, side in (("Q", "bold questions"), ("A", "answers"))
         if key in targets
     ]
-    if not by_turn:
-        return replace(script, folds=(*script.folds, *folds))
-    return _apply(script, {}, folds, by_turn)
+    script = _apply(script, {}, folds, by_turn) if by_turn else replace(script, folds=(*script.folds, *folds))
+    # `Q` and `A` are the parser's marks, not spellings the document uses: not shown as the speakers' aliases.
+    marks = {k for k in people if k.casefold() not in names.known}
+    labels = {who: tuple(s for s in spelled if s not in marks) for who, spelled in script.labels.items()}
+    return replace(script, labels={who: spelled for who, spelled in labels.items() if spelled})
 
 
 # --- rule 5: a heading that names its speaker ------------------------------------------------------------------
