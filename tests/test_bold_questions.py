@@ -302,3 +302,33 @@ Watch the lamp, and make tea.
     assert p.script.detected_by == "detected from content: 3 questions in bold, each answered below"
     assert who(p) == [None, *["Host", "Guest"] * 3]
     assert "**" not in " ".join(u.text for u in p.plan.units)
+
+
+def test_credit_lines_before_the_questions_are_no_speakers() -> None:
+    """`Words: NAME` and `Photos: NAME` used once before the first question: the narrator's, and `Words` names
+    who asks."""
+    text = """# Maya Okafor on tide pools
+
+Words: Daniel Reyes
+
+Photos: Ana Lima
+
+**How long have you counted sea stars?**
+
+Eleven summers.
+
+**Is it cold work?**
+
+Very. Wear two pairs of socks.
+
+**What do you hope to find next year?**
+
+More young ones under the ledges.
+"""
+    p = prepared(text, "credits.md")
+    assert list(p.script.speakers) == ["Daniel Reyes", "Maya Okafor"]
+    assert who(p) == [None, *["Daniel Reyes", "Maya Okafor"] * 3]  # the credits: one narrated turn
+    assert folds(p)["bold questions"] == ("Daniel Reyes", "'Words: Daniel Reyes' in the introduction (line 3)")
+    assert [c.title for c in p.chapters][1:] == [
+        "How long have you counted sea stars?", "Is it cold work?", "What do you hope to find next year?",
+    ]  # fmt: skip

@@ -471,6 +471,7 @@ _NAME = rf"(?P<name>{_CAP}(?:[^\S\n]+{_CAP}){{0,2}})(?![\w'’-])"
 _ASKER = (
     re.compile(rf"\b(?:interviewed|interview|questions|conversation|reporting)\s+by\s+{_NAME}", re.IGNORECASE),
     re.compile(rf"(?:^|\n)[^\w\n]*by\s+{_NAME}", re.IGNORECASE),
+    re.compile(rf"(?:^|\n)[^\w\n]*(?:words|text|interview|interviewer|questions)\s*[:|–—-]\s*{_NAME}", re.IGNORECASE),
 )
 #: Who answers: "An interview with NAME", "Q&A with NAME", "in conversation with NAME", "we talked to NAME".
 _ANSWERER = (

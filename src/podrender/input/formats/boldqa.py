@@ -46,6 +46,8 @@ class BoldQuestions:
     """Every line of every question paragraph."""
     answers: frozenset[int]
     """The first line of the first plain paragraph after each question."""
+    first: int = 0
+    """The line of the first question: what stands before it is the narrator's."""
     closing: frozenset[int] = frozenset()
     """The first lines of the plain paragraphs after the last answer's first one, up to anything else (a rule,
     a heading, an editor's note in italics): the last answer goes on there, it is not a closing narration."""
@@ -127,6 +129,7 @@ def find(lines: list[tuple[int, str]]) -> BoldQuestions | None:
     return BoldQuestions(
         questions=frozenset(n for question, _, _ in asked for n, _ in question),
         answers=frozenset(answer[0][0] for _, answer, _ in asked),
+        first=asked[0][0][0][0],
         closing=frozenset(closing),
     )
 

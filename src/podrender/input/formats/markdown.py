@@ -199,7 +199,11 @@ def parse(text: str, options: ParseOptions) -> Script:
     body = [(n, line) for n, line in lines if n > front_end]
     state.sections = section_labels(body, {speaker_key(k) for k in options.aliases})
     # An interview whose questions are bold paragraphs with no label (boldqa): only where no one is labeled.
-    asked = boldqa.find(body) if len(_labels(body)) < 2 else None
+    # (A label used once is a credit line such as `Photos: Ana Lima`, not a speaker who talks.)
+    used: dict[str, int] = {}
+    for _, key, _, _ in _labels(body):
+        used[key] = used.get(key, 0) + 1
+    asked = boldqa.find(body) if max(used.values(), default=0) < 2 else None
     content = [(n, line) for n, line in body if line]
     known = {speaker_key(k): v for k, v in options.aliases.items()}
     state.chrome = {n: why for n, why in chrome_lines(body, options, known).items() if not is_label(raw[n - 1].strip())}
@@ -282,6 +286,9 @@ def parse(text: str, options: ParseOptions) -> Script:
         meta = METADATA.match(line)
         if meta and not b.has_content and not b.has_chapters and meta.group("key").casefold() in EVENT_KEYS:
             b.skip(number, line, "a detail about the event (before the talk begins)")
+            return None
+        if asked is not None and number < asked.first and (is_label(line) or find_label(line, known)):
+            b.text(line, number)  # a credit line before the questions (`Photos: Ana Lima`): the narrator's
             return None
         if asked is not None and number in asked.questions:
             words = line.strip("*_ ")
