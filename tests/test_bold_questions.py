@@ -332,3 +332,32 @@ More young ones under the ledges.
     assert [c.title for c in p.chapters][1:] == [
         "How long have you counted sea stars?", "Is it cold work?", "What do you hope to find next year?",
     ]  # fmt: skip
+
+
+def test_bold_section_names_among_bold_questions_are_the_chapters() -> None:
+    """An interview divided into sections by bold names: the sections are the chapters (as headings are
+    elsewhere), the questions still the interviewer's."""
+    text = """# A conversation with Ines Duarte
+
+Ines Duarte has built violins in Porto since 1998.
+
+**Early years**
+
+**Who taught you?**
+
+An old luthier who worked above a bakery.
+
+**Was it hard?**
+
+For the first five years, yes.
+
+**The workshop today**
+
+**How many violins do you make in a year?**
+
+Six, if the wood behaves.
+"""
+    p = prepared(text, "violins.md")
+    assert list(p.script.speakers) == ["Host", "Ines Duarte"]
+    assert who(p) == [None, *["Host", "Ines Duarte"] * 3]
+    assert [c.title for c in p.chapters] == ["Early years", "The workshop today"]
