@@ -131,26 +131,6 @@ def test_the_cache_key_holds_the_edits_and_the_turn() -> None:
     assert PreviewRequest(script=SCRIPT, speaker="Ada").key() == plain.key()
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "field", "words"),
-    [
-        ({"script": SCRIPT, "turn": 9}, 400, "script", "turn 10: there is no such turn (it has 5)"),
-        ({"script": SCRIPT, "turn": -1}, 422, "turn", "greater than or equal to 0"),
-        ({"script": SCRIPT, "turn": 2, "speaker": "Ada"}, 400, "script", "turn 3 is Ben's, not Ada's"),
-        ({"script": SCRIPT, "speaker": "Ada", "edits": {"7": "Hi."}}, 400, "script", "edit of turn 8"),
-        ({"script": SCRIPT, "speaker": "Ada", "edits": {"1": "  "}}, 400, "script", "the new text is empty"),
-        ({"voice": "en-us+f3", "text": "Hi.", "edits": {"0": "x"}}, 422, None, "edits go with"),
-    ],
-)
-def test_preview_edit_and_turn_mistakes_are_one_line(
-    client: TestClient, body: dict, status: int, field: str | None, words: str
-) -> None:
-    response = client.post("/api/preview", json=body)
-    assert response.status_code == status, response.text
-    answer = response.json()
-    assert answer["field"] == field and words in answer["error"] and "\n" not in answer["error"]
-
-
 def test_a_bad_turn_in_a_form_is_one_line(client: TestClient) -> None:
     response = client.post("/api/preview", data={"script": SCRIPT, "turn": "two"})
     assert response.status_code == 422
