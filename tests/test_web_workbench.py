@@ -292,6 +292,29 @@ def test_workbench(browser, server: str, tmp_path: Path, width: int) -> None:
     page.evaluate("document.getElementById('player').pause()")
     page.screenshot(path=str(tmp_path / f"workbench-edited-{width}.png"), full_page=True)
 
+    # ▶ on the edited turn says the edited words (the preview carries the page's edits).
+    with page.expect_response(lambda r: r.url.endswith("/api/preview")) as answer:
+        page.locator("#turn-2 button.play").click()
+    assert answer.value.status == 200, answer.value.text()
+    sent = answer.value.request.post_data_buffer or b""
+    assert b'name="turn"' in sent and plant.encode() in sent
+    page.wait_for_function(
+        "() => { const a = document.getElementById('preview-player'); "
+        "return a.readyState >= 2 && a.dataset.turn === '2'; }"
+    )
+
+    def hear(form: bytes) -> tuple[float, str]:
+        """The page's preview form sent again: the MP3's length (mutagen) and whether the cache had it."""
+        kind = answer.value.request.headers["content-type"]
+        ask = urllib.request.Request(server + "/api/preview", form, {"Content-Type": kind}, method="POST")
+        with urllib.request.urlopen(ask) as response:
+            return MP3(io.BytesIO(response.read())).info.length, response.headers["X-Preview-Cache"]
+
+    said, cached = hear(sent)
+    assert cached == "hit"  # what the page played
+    unedited, _ = hear(sent.replace(f"Ferns, mostly, and {plant}.".encode(), b"Ferns, mostly."))
+    assert said > unedited + 0.3, (said, unedited)  # the page's picks, the turn's original words: shorter
+
     # Recent renders with one title can be told apart.
     expect(page.locator(f'#recent li[data-id="{second_id}"]')).to_contain_text(second_id[:6])
     expect(page.locator(f'#recent li[data-id="{first_id}"]')).to_contain_text(first_id[:6])
@@ -341,6 +364,8 @@ def test_an_intro_attached_on_the_page_opens_the_episode(browser, server: str, t
     expect(page.locator("#result")).to_be_visible(timeout=120_000)
     expect(page.locator("#mix-line")).to_have_text("Music: intro theme.wav · stereo")
     expect(page.locator("#music-error")).to_be_hidden()
+    row = page.locator(f'#recent li[data-id="{posted.value.json()["id"]}"]')
+    expect(row).to_contain_text("music: intro · stereo")  # recent renders show their mix
     episode = urllib.request.urlopen(server + posted.value.json()["links"]["self"] + "/episode.mp3").read()
     (tmp_path / "episode.mp3").write_bytes(episode)
     assert MP3(io.BytesIO(episode)).info.channels == 2

@@ -88,6 +88,13 @@ def test_preview_of_a_text_in_a_voice(client: TestClient) -> None:
         ({"voice": "fake/low", "text": "x" * 501}, 422, "text", "at most 500"),
         ({"script": SCRIPT}, 422, None, "either {speaker, script} or {voice, text}"),
         ({"script": SCRIPT, "speaker": "Ada", "voices": "speakers: ["}, 400, "voices", "voices.yaml"),
+        # a turn or an edit that is not there (the title is turn 0, so this script has 5)
+        ({"script": SCRIPT, "turn": 9}, 400, "script", "turn 10: there is no such turn (it has 5)"),
+        ({"script": SCRIPT, "turn": -1}, 422, "turn", "greater than or equal to 0"),
+        ({"script": SCRIPT, "turn": 2, "speaker": "Ada"}, 400, "script", "turn 3 is Ben's, not Ada's"),
+        ({"script": SCRIPT, "speaker": "Ada", "edits": {"7": "Hi."}}, 400, "script", "edit of turn 8"),
+        ({"script": SCRIPT, "speaker": "Ada", "edits": {"1": "  "}}, 400, "script", "the new text is empty"),
+        ({"voice": "fake/low", "text": "Hi.", "edits": {"0": "x"}}, 422, None, "edits go with"),
     ],
 )
 def test_preview_mistakes_are_one_line(

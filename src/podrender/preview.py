@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import wave
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -90,26 +90,52 @@ PREVIEW_CHARS = 240
 
 
 def say_from_script(
-    text: str, speaker: str, config: Config, output: Path | None = None, *, source: str = "script"
+    text: str,
+    speaker: str | None,
+    config: Config,
+    output: Path | None = None,
+    *,
+    source: str = "script",
+    edits: Mapping[int, str] | None = None,
+    turn: int | None = None,
 ) -> Said:
     """Speak the first line of `speaker` (a speaker or alias of the script `text`, any case) in the voice a
     render of that script gives them: a preview of the cast, with fallback voices chosen as the render
-    chooses them. At most about PREVIEW_CHARS characters (whole sentences) of their first turn."""
+    chooses them. At most about PREVIEW_CHARS characters (whole sentences) of their first turn.
+
+    `edits` (turn index -> new text) are applied as `prepare(edits=...)` applies them, so the preview says
+    what a render with those edits would. `turn` (an index into the script's turns, from 0) speaks that
+    turn instead of the speaker's first; `speaker` may then be None, else it must be that turn's speaker."""
     from podrender.pipeline import prepare
 
-    prepared = prepare(text, config, source=source)
+    prepared = prepare(text, config, source=source, edits=edits)
     cast = prepared.cast
     roles = [cast.narrator, *cast.roles]
-    labels = {label.casefold(): r.name for r in roles for label in (r.name, *r.aliases)}
-    name = labels.get(speaker.strip().casefold())
-    if name is None:
-        close = difflib.get_close_matches(speaker.strip(), [r.name for r in roles], n=3, cutoff=0.5)
-        hint = "closest: " + ", ".join(close) if close else "speakers: " + ", ".join(r.name for r in roles[:12])
-        raise ConfigError(f"no speaker '{speaker}' in {source}; {hint}")
-    mine = [u for u in prepared.plan.units if u.speaker == name]
-    if not mine:
-        raise ScriptError(f"'{name}' has nothing to say in {source}")
-    first = [u for u in mine if u.turn == mine[0].turn]
+    name: str | None = None
+    if speaker is not None:
+        labels = {label.casefold(): r.name for r in roles for label in (r.name, *r.aliases)}
+        name = labels.get(speaker.strip().casefold())
+        if name is None:
+            close = difflib.get_close_matches(speaker.strip(), [r.name for r in roles], n=3, cutoff=0.5)
+            hint = "closest: " + ", ".join(close) if close else "speakers: " + ", ".join(r.name for r in roles[:12])
+            raise ConfigError(f"no speaker '{speaker}' in {source}; {hint}")
+    if turn is not None:
+        count = len(prepared.script.turns)
+        if not 0 <= turn < count:
+            raise ScriptError(f"turn {turn + 1}: there is no such turn (it has {count})", path=source)
+        first = [u for u in prepared.plan.units if u.turn == turn]
+        if not first:
+            raise ScriptError(f"turn {turn + 1} has nothing to say after removing markup, links and emoji", path=source)
+        if name is not None and first[0].speaker != name:
+            raise ScriptError(f"turn {turn + 1} is {first[0].speaker}'s, not {name}'s", path=source)
+        name = first[0].speaker
+    elif name is None:
+        raise ScriptError("name a speaker or a turn to preview", path=source)
+    else:
+        mine = [u for u in prepared.plan.units if u.speaker == name]
+        if not mine:
+            raise ScriptError(f"'{name}' has nothing to say in {source}")
+        first = [u for u in mine if u.turn == mine[0].turn]
     units: list[Unit] = []
     size = 0
     for unit in first:

@@ -97,11 +97,15 @@ class PreviewInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     speaker: str | None = Field(None, description="Whose first line to say (with `script`).")
+    turn: int | None = Field(
+        None, ge=0, description="Say this turn of `script` (index as in the cast sheet's turns) instead."
+    )
     script: str | None = Field(None, description="The transcript the speaker is in.")
     voices: str | None = Field(None, description="voices.yaml text; omitted means the server's.")
     speakers: dict[str, str] | None = Field(None, description="As in POST /api/inspect.")
     engines: dict[str, str] | None = Field(None, description="As in POST /api/inspect.")
     same_as: dict[str, str] | None = Field(None, description="As in POST /api/inspect.")
+    edits: dict[str, str] | None = Field(None, description="As in POST /api/inspect: the preview says them.")
     voice: str | None = Field(None, description="A voice id to say `text` in (instead of speaker and script).")
     engine: str | None = Field(None, description="The engine of `voice` (default: voices.yaml's).")
     text: str | None = Field(None, description="What to say in `voice`, up to 500 characters.")

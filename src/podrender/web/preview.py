@@ -1,4 +1,5 @@
-"""POST /api/preview: a short MP3 of a speaker's first line (or of a text in a voice), and its cache.
+"""POST /api/preview: a short MP3 of a speaker's first line or of one turn (as edited), or of a text in a
+voice, and its cache.
 
 The audio is made by the library's `say_from_script` / `say` (the voice a render gives the speaker,
 levelled as a turn is) in a child process of the work fork server (podrender.web.work), then encoded
@@ -22,7 +23,7 @@ from podrender.web.jobs import PickerError, RenderRequest, checked_config
 
 @dataclass(frozen=True)
 class PreviewRequest:
-    """Either `speaker` of `script` (with the page's choices), or `text` in `voice`."""
+    """Either `speaker` (or `turn`) of `script` (with the page's choices and edits), or `text` in `voice`."""
 
     script: str | None = None
     speaker: str | None = None
@@ -30,6 +31,10 @@ class PreviewRequest:
     speakers: tuple[tuple[str, str], ...] = ()
     engines: tuple[tuple[str, str], ...] = ()
     same_as: tuple[tuple[str, str], ...] = ()
+    edits: tuple[tuple[int, str], ...] = ()
+    """Edited turns (turn index, new text), applied as a render applies them."""
+    turn: int | None = None
+    """A turn of `script` to say (instead of the speaker's first)."""
     voice: str | None = None
     engine: str | None = None
     text: str | None = None
@@ -54,9 +59,11 @@ def make_preview(request: PreviewRequest) -> bytes:
     )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="podrender-preview-") as work:
         target = Path(work) / "preview.wav"
-        if request.speaker is not None:
+        if request.speaker is not None or request.turn is not None:
             config = checked_config(base, in_server=False)
-            said = say_from_script(request.script or "", request.speaker, config, target)
+            said = say_from_script(
+                request.script or "", request.speaker, config, target, edits=dict(request.edits), turn=request.turn
+            )
         else:
             voice = request.voice or ""
             engines = ((_PREVIEW_SPEAKER, request.engine),) if request.engine else ()

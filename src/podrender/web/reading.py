@@ -314,16 +314,20 @@ def _field(exc: PodrenderError) -> str | None:
 
 
 async def read_preview_request(request: Request, settings: WebSettings) -> PreviewRequest:
-    """POST /api/preview: JSON {speaker, script, voices?, speakers?, engines?, same_as?} or {voice, text,
-    voices?, engine?}; or a form with the fields of a render request (the script may be a file) and `speaker`."""
+    """POST /api/preview: JSON {speaker and/or turn, script, voices?, speakers?, engines?, same_as?, edits?} or
+    {voice, text, voices?, engine?}; or a form with the fields of a render request (the script may be a file)
+    and `speaker` and/or `turn`."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
         base = await read_render_request(request, settings)
-        speaker = (await request.form()).get("speaker")
-        if not isinstance(speaker, str) or not speaker.strip():
-            raise ApiError(422, "speaker: name the speaker to hear", "speaker")
+        form = await request.form()
+        speaker, turn_field = form.get("speaker"), form.get("turn")
+        name = speaker.strip()[:100] if isinstance(speaker, str) and speaker.strip() else None
+        turn = _turn(turn_field.strip() if isinstance(turn_field, str) and turn_field.strip() else None)
+        if name is None and turn is None:
+            raise ApiError(422, "speaker: name the speaker (or the turn) to hear", "speaker")
         return PreviewRequest(
-            base.script, speaker.strip()[:100], base.voices, base.speakers, base.engines, base.same_as
+            base.script, name, base.voices, base.speakers, base.engines, base.same_as, base.edits, turn
         )
     if kind != "application/json":
         raise ApiError(415, "send JSON (application/json) or a form (multipart/form-data)")
@@ -331,21 +335,35 @@ async def read_preview_request(request: Request, settings: WebSettings) -> Previ
     try:
         body = PreviewInput.model_validate_json(raw)
     except ValidationError as exc:
-        raise ApiError(422, _first_error(exc)) from None
+        loc = exc.errors()[0].get("loc") or ("",)
+        raise ApiError(422, _first_error(exc), "turn" if loc[0] == "turn" else None) from None
     voices = settings.default_voices if body.voices is None else body.voices
     _check_size(voices.encode("utf-8"), MAX_VOICES_BYTES, "voices.yaml", "voices")
-    if body.speaker is not None and body.script is not None and body.voice is None and body.text is None:
+    by_script = body.speaker is not None or body.turn is not None
+    if by_script and body.script is not None and body.voice is None and body.text is None:
         data = body.script.encode("utf-8")
         _check_size(data, settings.max_script_bytes, "script", "script")
         return PreviewRequest(
-            script_text(data), body.speaker.strip()[:100], voices, _choices(body.speakers),
-            _choices(body.engines, "engines", "engine"), _choices(body.same_as, "same_as", "speaker"),
+            script_text(data), None if body.speaker is None else body.speaker.strip()[:100], voices,
+            _choices(body.speakers), _choices(body.engines, "engines", "engine"),
+            _choices(body.same_as, "same_as", "speaker"), _edits(body.edits), body.turn,
         )  # fmt: skip
-    if body.voice is not None and body.text is not None and body.speaker is None and body.script is None:
+    if body.voice is not None and body.text is not None and not by_script and body.script is None:
         text = " ".join(body.text.split())
         if not text:
             raise ApiError(400, "text: there is nothing to say", "text")
         if len(text) > MAX_PREVIEW_CHARS or len(body.voice) > 100:
             raise ApiError(422, f"text: at most {MAX_PREVIEW_CHARS} characters; voice: at most 100", "text")
+        if body.edits:
+            raise ApiError(422, "edits go with {speaker or turn, script}, not with {voice, text}")
         return PreviewRequest(voices=voices, voice=body.voice.strip(), engine=body.engine, text=text)
-    raise ApiError(422, "send either {speaker, script} or {voice, text}")
+    raise ApiError(422, "send either {speaker, script} or {voice, text} (or {turn, script} for one turn)")
+
+
+def _turn(value: str | None) -> int | None:
+    """A form's `turn` field: a turn index from 0, else a one-line 422."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise ApiError(422, f"turn must be a turn index from 0, not '{value[:20]}'", "turn")
+    return int(value)

@@ -274,23 +274,32 @@ function speakerColour(index) {
   return `hsl(${(index * 137) % 360} 55% 42%)`;
 }
 
-async function preview(speaker, button) {
+// Hear a speaker's first line, or one turn (`{turn}`), as the render would say it: with the edits made so far.
+async function preview(what, button) {
   const form = formBody();
-  form.append("speaker", speaker);
+  const turn = typeof what === "object" ? what.turn : null;
+  if (turn !== null) form.append("turn", String(turn));
+  else form.append("speaker", what);
   button.disabled = true;
   button.textContent = "…";
   try {
     const response = await fetch("/api/preview", { method: "POST", body: form });
     if (!response.ok) {
       const err = await errorOf(response);
-      showError(err.field === "speaker" ? "speakers" : err.field, err.message);
+      showError(err.field === "speaker" ? "speakers" : err.field === "turn" ? "script" : err.field, err.message);
       return;
     }
     const audio = $("preview-player");
     if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
     state.previewUrl = URL.createObjectURL(await response.blob());
     audio.src = state.previewUrl;
-    audio.dataset.speaker = speaker;
+    if (turn !== null) {
+      delete audio.dataset.speaker;
+      audio.dataset.turn = String(turn);
+    } else {
+      delete audio.dataset.turn;
+      audio.dataset.speaker = what;
+    }
     audio.play().catch(() => {
       /* autoplay may be refused; the audio is loaded */
     });
@@ -392,6 +401,12 @@ function showTurns(sheet, colours) {
     const head = el("div", { class: "turn-head" },
       el("span", { class: "swatch", colour: colours.get(t.speaker) || "#667085" }),
       el("span", { class: "who" }, t.speaker), el("span", { class: "muted" }, `line ${t.line}`), edit);
+    if (said !== null) {
+      const hear = el("button", { type: "button", class: "play small", "aria-label": `Hear turn ${t.index + 1} (${t.speaker})`,
+        title: "Hear this turn as it will be said" }, "▶");
+      hear.addEventListener("click", () => preview({ turn: t.index }, hear));
+      edit.before(hear);
+    }
     if (state.edits[t.index] !== undefined) head.append(el("span", { class: "badge picked" }, "edited"));
     const li = el("li", { id: `turn-${t.index}`, class: "turn", dataset: { speaker: t.speaker, index: String(t.index) } }, head, text);
     li.classList.toggle("changed", state.changed.has(t.index));
@@ -506,6 +521,15 @@ function mixText(mix) {
   if (mix.outro) parts.push(`outro ${mix.outro}`);
   const music = parts.length ? `Music: ${parts.join(" · ")}` : "No music";
   return mix.seats ? `${music} · stereo` : music;
+}
+
+// The mix of a recent render in a few words ("intro + bed · stereo"); the full line is its title.
+function mixShort(mix) {
+  if (!mix) return "";
+  const music = ["intro", "bed", "outro"].filter((role) => mix[role]);
+  const parts = music.length ? [`music: ${music.join(" + ")}`] : [];
+  if (mix.seats) parts.push("stereo");
+  return parts.join(" · ");
 }
 
 function setProgress(done, total, text, finished = false) {
@@ -673,8 +697,10 @@ async function loadRecent() {
     const facts = [when];
     if (r.duration_ms) facts.push(clock(r.duration_ms));
     if (r.units) facts.push(`${r.units.made} made, ${r.units.reused} reused`);
+    const mix = mixShort(r.mix);
+    const extra = mix ? [el("span", { class: "mix", title: mixText(r.mix) }, mix), " · "] : [];
     const li = el("li", { dataset: { id: r.id } }, el("span", { class: "recent-name" }, label, el("code", { class: "rid", title: r.id }, r.id.slice(0, 6))),
-      el("span", { class: "muted" }, facts.join(" · "), " · ", status));
+      el("span", { class: "muted" }, facts.join(" · "), " · ", ...extra, status));
     if (r.id === state.renderId) li.classList.add("current");
     return li;
   });
