@@ -232,6 +232,21 @@ def test_a_briefings_place_time_and_notes_are_not_spoken() -> None:
     assert ("(Laughter.)", "a transcriber's note") in reasons
 
 
+def test_transcribers_notes_in_square_brackets_are_not_spoken() -> None:
+    # Podcast transcripts write their notes in (escaped) square brackets: `\[laughter\]`, `[crosstalk]`.
+    script = read(
+        "**Mat:** That is good today. \\[laughter\\]\n\n"
+        "**Jon:** Wait [Crosstalk] no, go on. See [music](https://example.org/music) for the list.\n\n"
+        "**Mat:** Take a breath [pause 1s] and then [laughs.] go on.\n"
+    )
+    text = words(script)
+    assert "laughter" not in text.lower() and "Crosstalk" not in text and "laughs" not in text
+    assert "That is good today." in text and "Wait no, go on." in text
+    assert "[music](https://example.org/music)" in text  # a link's text is not a note
+    assert "[pause 1s]" in text  # podrender's own pause tag stays
+    assert ("\\[laughter\\]", "a transcriber's note") in skipped(script)
+
+
 def test_one_line_starting_with_q_is_not_a_label() -> None:
     script = read("**Maya:** Welcome.\n\nQ is the letter we study today.\n\n**Tom:** Hi.\n")
     assert "Host" not in script.speakers and "Q is the letter we study today." in words(script)

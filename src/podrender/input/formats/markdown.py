@@ -61,10 +61,14 @@ _JOINERS = re.compile(r"^(?:[\s|,;·•–—-]|and\b|&)*$", re.IGNORECASE)
 TIME_LINE = re.compile(r"^(?:END\s+)?\d{1,2}:\d{2}\s*[AP]\.?\s?M\.?(?:\s+[A-Z]{2,4})?$", re.IGNORECASE)
 #: A transcriber's note: a short sentence in parentheses (`(Laughter.)`, `(Ms. Jean-Pierre goes up to the
 #: podium.)`) or a known word (`(inaudible)`, `(crosstalk)`).
-NOTE = re.compile(
-    r"\((?:(?=[^()]*[a-z])[A-Z][^()]{0,80}?[.!]|(?:inaudible|unintelligible|indiscernible|crosstalk|laughter|laughs|laughing|"
-    r"applause|cheers|joke|sighs|coughs|music|silence|pause|audio cuts out)\.?)\)"
+_NOTE_WORDS = (
+    r"inaudible|unintelligible|indiscernible|crosstalk|laughter|laughs|laughing|applause|cheers|joke|sighs|coughs|"
+    r"music|silence|audio cuts out"
 )
+NOTE = re.compile(rf"\((?:(?=[^()]*[a-z])[A-Z][^()]{{0,80}}?[.!]|(?:{_NOTE_WORDS}|pause)\.?)\)")
+#: The same known words in square brackets, escaped or not (`\[laughter\]`, `[Crosstalk]`), not a link's text;
+#: `[pause]` is not one of them: it is podrender's own pause tag (formats/pause.py).
+BRACKET_NOTE = re.compile(rf"\\?\[(?:{_NOTE_WORDS})\.?\\?\](?!\()", re.IGNORECASE)
 MAX_NOTE_WORDS = 10
 #: `\[00:04:11.12\]`: a timestamp with Markdown's escaped brackets (or plain ones) inside the text.
 ESCAPED_TIME = re.compile(rf"\s*\\?\[{TIME}\\*\]\s*")
@@ -173,6 +177,7 @@ def _notes(b: Builder, number: int, line: str) -> str:
         return " "
 
     line = NOTE.sub(note, line)
+    line = BRACKET_NOTE.sub(note, line)
     if ESCAPED_TIME.search(line):
         for m in ESCAPED_TIME.finditer(line):
             b.skip(number, m.group(0), "timestamp")
