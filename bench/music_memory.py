@@ -68,6 +68,16 @@ def talk(hours: float) -> str:
     return "\n".join(lines)
 
 
+def episode(folder: Path, hours: float) -> list[str]:
+    """Write `talk.txt` of `hours` and the intro, bed and outro tones into `folder`; the render flags for them."""
+    from podrender.runtime import ffmpeg
+
+    (folder / "talk.txt").write_text(talk(hours))
+    for name, hz, seconds in (("intro", 880, 20), ("bed", 440, 60), ("outro", 660, 20)):
+        tone(folder / f"{name}.mp3", hz, seconds, ffmpeg().path)
+    return [arg for name in ("intro", "bed", "outro") for arg in (f"--{name}", str(folder / f"{name}.mp3"))]
+
+
 def run(folder: Path, name: str, args: list[str], cache: Path) -> dict:
     out = folder / f"{name}.rss.json"
     episode = folder / f"{name}.mp3"
@@ -95,17 +105,11 @@ def main() -> None:
     parser.add_argument("--keep-temp", action="store_true")
     opts = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from podrender.runtime import ffmpeg
-
     folder = Path(tempfile.mkdtemp(prefix="podrender-music-bench-"))
     try:
-        (folder / "talk.txt").write_text(talk(opts.hours))
-        for name, hz, seconds in (("intro", 880, 20), ("bed", 440, 60), ("outro", 660, 20)):
-            tone(folder / f"{name}.mp3", hz, seconds, ffmpeg().path)
+        music = episode(folder, opts.hours)
         cache = folder / "cache"
         stereo = ["--channels", "2"] if opts.channels == 2 else []
-        music = ["--intro", str(folder / "intro.mp3"), "--bed", str(folder / "bed.mp3"),
-                 "--outro", str(folder / "outro.mp3")]  # fmt: skip
         run(folder, "warm", stereo, cache)  # makes the chunks
         rows = [run(folder, "no music", stereo, cache), run(folder, "intro + bed + outro", [*stereo, *music], cache)]
         machine = f"python {sys.version.split()[0]}, {os.cpu_count()} cores"

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from music_memory import talk, tone
+from music_memory import episode
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -61,7 +61,6 @@ def main() -> None:
     parser.add_argument("--channels", type=int, choices=(1, 2), default=1)
     opts = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from podrender.runtime import ffmpeg
 
     mixers = {"numpy": "podrender.cli.main:main", "pydub": "music_mix:main_pydub"}
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {opts.channels} channel(s)")
@@ -70,13 +69,9 @@ def main() -> None:
     for minutes in opts.minutes:
         folder = Path(tempfile.mkdtemp(prefix="podrender-mix-bench-"))
         try:
-            (folder / "talk.txt").write_text(talk(minutes / 60))
-            for name, hz, seconds in (("intro", 880, 20), ("bed", 440, 60), ("outro", 660, 20)):
-                tone(folder / f"{name}.mp3", hz, seconds, ffmpeg().path)
+            music = episode(folder, minutes / 60)
             cache = folder / "cache"
             stereo = ["--channels", "2"] if opts.channels == 2 else []
-            music = ["--intro", str(folder / "intro.mp3"), "--bed", str(folder / "bed.mp3"),
-                     "--outro", str(folder / "outro.mp3")]  # fmt: skip
             run(folder, mixers["numpy"], stereo, cache)  # makes the chunks
             runs = 1 if minutes == max(opts.minutes) and len(opts.minutes) > 1 else opts.runs
             walls: dict[str, list[float]] = {m: [] for m in mixers}
